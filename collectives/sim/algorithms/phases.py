@@ -1,0 +1,89 @@
+"""Schedule pieces that several algorithms are built from: ring passes and binomial trees."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import numpy as np
+
+from collectives.ring import ring_chunk, ring_next
+from collectives.sim.schedule import Action, Step, Transfer
+from collectives.tree import (
+    absolute_block_runs,
+    binomial_down_round,
+    binomial_rounds,
+    binomial_subtree,
+    binomial_up_round,
+    to_absolute,
+)
+
+
+def ring_pass(offsets: np.ndarray, ranks: int, shift: int, action: Action,
+              label: str) -> Iterator[Step]:
+    """N - 1 steps; at step s every rank r sends chunk ``(r - s + shift) mod N`` to ``r + 1``.
+
+    ``offsets`` are the N + 1 chunk boundaries in the working buffer.
+    """
+    rank = np.arange(ranks)
+    for step in range(ranks - 1):
+        chunk = ring_chunk(rank, step, ranks, shift)
+        start = offsets[chunk]
+        yield Step(src=rank, dst=ring_next(rank, ranks), src_start=start, dst_start=start,
+                   length=offsets[chunk + 1] - start, action=action, chunk=chunk,
+                   label=f"{label} {step}")
+
+
+def block_offsets(ranks: int, count: int) -> np.ndarray:
+    """Boundaries of N equal blocks of ``count`` elements."""
+    return np.arange(ranks + 1, dtype=np.int64) * count
+
+
+def tree_broadcast(ranks: int, root: int, length: int, label: str) -> Iterator[Step]:
+    """Binomial broadcast of elements ``[0, length)`` from ``root``: ceil(lg N) steps."""
+    for round_index in range(binomial_rounds(ranks)):
+        senders, receivers = binomial_down_round(round_index, ranks)
+        yield Step(src=to_absolute(senders, root, ranks), dst=to_absolute(receivers, root, ranks),
+                   src_start=0, dst_start=0, length=length, label=f"{label} {round_index}")
+
+
+def tree_reduce(ranks: int, root: int, length: int, label: str) -> Iterator[Step]:
+    """Binomial reduce of elements ``[0, length)`` to ``root``: ceil(lg N) steps.
+
+    Each parent keeps its own data on the left (``Action.REDUCE``); with root 0 the result is
+    in rank order, correct for non-commutative ops.
+    """
+    for round_index in range(binomial_rounds(ranks)):
+        senders, receivers = binomial_up_round(round_index, ranks)
+        yield Step(src=to_absolute(senders, root, ranks), dst=to_absolute(receivers, root, ranks),
+                   src_start=0, dst_start=0, length=length, action=Action.REDUCE,
+                   label=f"{label} {round_index}")
+
+
+def _subtree_transfers(parent: int, child: int, ranks: int, root: int, count: int,
+                       downward: bool) -> list[Transfer]:
+    """The blocks of ``child``'s subtree moving between it and ``parent`` (vranks)."""
+    src, dst = (parent, child) if downward else (child, parent)
+    src, dst = to_absolute(src, root, ranks), to_absolute(dst, root, ranks)
+    return [Transfer(src, dst, first * count, first * count, blocks * count, chunk=first)
+            for first, blocks in absolute_block_runs(*binomial_subtree(child, ranks), root, ranks)]
+
+
+def tree_scatter(ranks: int, root: int, count: int, label: str) -> Iterator[Step]:
+    """Binomial scatter of N blocks of ``count`` elements: each parent sends a child the blocks
+    of the child's subtree."""
+    for round_index in range(binomial_rounds(ranks)):
+        pairs = zip(*binomial_down_round(round_index, ranks), strict=True)
+        yield Step.from_transfers(
+            [t for parent, child in pairs
+             for t in _subtree_transfers(int(parent), int(child), ranks, root, count, True)],
+            label=f"{label} {round_index}")
+
+
+def tree_gather(ranks: int, root: int, count: int, label: str) -> Iterator[Step]:
+    """Binomial gather: each child sends its parent the blocks of its own subtree."""
+    for round_index in range(binomial_rounds(ranks)):
+        pairs = zip(*binomial_up_round(round_index, ranks), strict=True)
+        yield Step.from_transfers(
+            [t for child, parent in pairs
+             for t in _subtree_transfers(int(parent), int(child), ranks, root, count, False)],
+            label=f"{label} {round_index}")

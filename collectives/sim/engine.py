@@ -1,0 +1,376 @@
+"""The step engine: runs a schedule on N virtual ranks, one step at a time, counting bytes.
+
+Step model (the reference's): in one step each rank sends to at most one peer and receives from
+at most one peer, at once. The engine rejects a step that breaks it, reads outside a buffer, or
+writes one element twice. A step has simultaneous semantics: every transfer reads its source
+before any transfer of the step writes.
+
+Three modes: data (numpy buffers, the result compared with numpy's answer), provenance (each
+element also records which inputs, at which positions, went into it and how many times, and the
+collective's postcondition is checked at the end), and count-only (no data at all, for large N).
+
+Stepping follows SimPy: :meth:`Simulation.step` executes one step and returns what moved,
+:meth:`Simulation.run` loops to the end and returns the :class:`SimResult`.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from collectives.catalogue import REDUCING, algorithm_info, check_supported
+from collectives.errors import CollectivesError, ProvenanceError, ScheduleError
+from collectives.ops import Op, resolve_op
+from collectives.sim.registry import SIM_ALGORITHMS
+from collectives.sim.schedule import Action, Step
+from collectives.spec import (
+    Problem,
+    expected_outputs,
+    expected_provenance,
+    problem_from_inputs,
+    results_match,
+)
+
+# Provenance keeps a (work, N, input) count array per rank; beyond this many cells it is refused.
+PROVENANCE_CELL_LIMIT = 20_000_000
+
+
+@dataclass(frozen=True)
+class StepRecord:
+    """What one step moved."""
+
+    index: int
+    label: str
+    messages: int  #: distinct (source, destination) pairs that exchanged data
+    bytes: int  #: bytes that crossed links in this step
+    transfers: Step | None = field(default=None, repr=False)  #: the step itself, when kept
+
+
+@dataclass
+class SimResult:
+    """The outcome of a simulated collective."""
+
+    collective: str
+    algorithm: str
+    ranks: int
+    count: int
+    dtype: np.dtype
+    root: int
+    op: str | None
+    outputs: list[np.ndarray | None] | None  #: per rank; None in count-only mode
+    steps: list[StepRecord]
+    bytes_sent: np.ndarray  #: per rank
+    bytes_received: np.ndarray  #: per rank
+    traffic: np.ndarray  #: traffic[i, j]: bytes rank i sent to rank j
+    verified: bool | None  #: outputs equal numpy's answer; None in count-only mode
+    provenance_checked: bool = False
+
+    @property
+    def num_steps(self) -> int:
+        """Steps the schedule took."""
+        return len(self.steps)
+
+    @property
+    def total_bytes(self) -> int:
+        """Bytes sent by all ranks together."""
+        return int(self.bytes_sent.sum())
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready summary (without the output arrays)."""
+        return {
+            "collective": self.collective,
+            "algorithm": self.algorithm,
+            "ranks": self.ranks,
+            "count": self.count,
+            "dtype": str(self.dtype),
+            "root": self.root,
+            "op": self.op,
+            "steps": self.num_steps,
+            "bytes_sent": self.bytes_sent.tolist(),
+            "bytes_received": self.bytes_received.tolist(),
+            "total_bytes": self.total_bytes,
+            "traffic": self.traffic.tolist(),
+            "verified": self.verified,
+            "provenance_checked": self.provenance_checked,
+        }
+
+
+class Simulation:
+    """A collective on N virtual ranks, run step by step.
+
+    ``inputs[i]`` is rank i's input (None for ranks that bring no data, such as non-roots of
+    broadcast and scatter). Use :meth:`count_only` to count steps and bytes without data.
+    """
+
+    def __init__(self, collective: str, inputs: Sequence[np.ndarray | None], *,
+                 algorithm: str, op: str | Op | Any = "sum", root: int = 0,
+                 provenance: bool = False, keep_transfers: bool | None = None) -> None:
+        resolved = resolve_op(op) if collective in REDUCING else None
+        problem = problem_from_inputs(collective, inputs, root=root, op=resolved)
+        self._setup(problem, algorithm, keep_transfers)
+        self._inputs = [None if x is None else np.ascontiguousarray(x).reshape(-1)
+                        for x in inputs]
+        self._work: list[np.ndarray] | None = []
+        for rank in range(problem.ranks):
+            work = np.zeros(problem.work_size, dtype=problem.dtype)
+            x = self._inputs[rank] if problem.has_input(rank) else None
+            for in_start, work_start, length in problem.placements(rank):
+                assert x is not None
+                work[work_start:work_start + length] = x[in_start:in_start + length]
+            self._work.append(work)
+        self._provenance = self._initial_provenance() if provenance else None
+
+    @classmethod
+    def count_only(cls, collective: str, *, ranks: int, count: int,
+                   dtype: np.dtype | str = "float32", algorithm: str,
+                   op: str | Op | Any = "sum", root: int = 0,
+                   keep_transfers: bool | None = None) -> Simulation:
+        """A simulation that moves no data and only counts steps and bytes."""
+        self = cls.__new__(cls)
+        resolved = resolve_op(op) if collective in REDUCING else None
+        problem = Problem(collective, ranks, (count,), np.dtype(dtype), root, resolved)
+        self._setup(problem, algorithm, keep_transfers)
+        self._inputs, self._work, self._provenance = None, None, None
+        return self
+
+    def _setup(self, problem: Problem, algorithm: str, keep_transfers: bool | None) -> None:
+        info = algorithm_info(problem.collective, algorithm)
+        check_supported(info, problem.op, problem.ranks)
+        self.problem = problem
+        self.algorithm = algorithm
+        self._schedule: Iterator[Step] = iter(SIM_ALGORITHMS.get(problem.collective,
+                                                                 algorithm)(problem))
+        self._pending: Step | None = next(self._schedule, None)
+        self._keep = problem.ranks <= 256 if keep_transfers is None else keep_transfers
+        n = problem.ranks
+        self._records: list[StepRecord] = []
+        self._bytes_sent = np.zeros(n, dtype=np.int64)
+        self._bytes_received = np.zeros(n, dtype=np.int64)
+        self._traffic = np.zeros((n, n), dtype=np.int64)
+
+    def _initial_provenance(self) -> list[np.ndarray]:
+        p = self.problem
+        cells = p.ranks * p.work_size * p.ranks * p.input_count
+        if cells > PROVENANCE_CELL_LIMIT:
+            raise CollectivesError(
+                f"provenance mode expected at most {PROVENANCE_CELL_LIMIT} tracking cells, got "
+                f"{cells} ({p.ranks} ranks, {p.count} elements); use fewer ranks or elements"
+            )
+        tracks = []
+        for rank in range(p.ranks):
+            track = np.zeros((p.work_size, p.ranks, p.input_count), dtype=np.int32)
+            for in_start, work_start, length in p.placements(rank):
+                offsets = np.arange(length)
+                track[work_start + offsets, rank, in_start + offsets] = 1
+            tracks.append(track)
+        return tracks
+
+    # -- inspection ---------------------------------------------------------------------------
+
+    @property
+    def done(self) -> bool:
+        """True once every step has run."""
+        return self._pending is None
+
+    @property
+    def steps_done(self) -> int:
+        """Steps executed so far."""
+        return len(self._records)
+
+    @property
+    def buffers(self) -> list[np.ndarray]:
+        """Each rank's flat working buffer as it is now (read-only views)."""
+        if self._work is None:
+            raise CollectivesError("a count-only simulation has no buffers")
+        views = []
+        for work in self._work:
+            view = work.view()
+            view.flags.writeable = False
+            views.append(view)
+        return views
+
+    def provenance(self, rank: int) -> np.ndarray:
+        """``P[e, i, q]``: how many times input ``q`` of rank ``i`` went into element ``e`` of
+        ``rank``'s working buffer so far (provenance mode only)."""
+        if self._provenance is None:
+            raise CollectivesError("provenance was not tracked; pass provenance=True")
+        return self._provenance[rank].copy()
+
+    # -- stepping -----------------------------------------------------------------------------
+
+    def step(self) -> StepRecord:
+        """Execute the next step and return what it moved."""
+        if self._pending is None:
+            raise CollectivesError(
+                f"the simulation has finished: all {len(self._records)} steps have run"
+            )
+        step, index = self._pending, len(self._records)
+        self._check(step, index)
+        if self._work is not None:
+            self._move(step, self._work, self._reduce)
+        if self._provenance is not None:
+            self._move(step, self._provenance, _add_counts)
+        record = self._count(step, index)
+        self._records.append(record)
+        self._pending = next(self._schedule, None)
+        return record
+
+    def run(self) -> SimResult:
+        """Execute every remaining step and return the result."""
+        while not self.done:
+            self.step()
+        return self.result()
+
+    def result(self) -> SimResult:
+        """The result of a finished run; checks provenance and compares with numpy."""
+        if not self.done:
+            raise CollectivesError(
+                f"expected a finished simulation, got one after step {len(self._records)}; "
+                "call run()"
+            )
+        p = self.problem
+        outputs = verified = None
+        if self._work is not None:
+            outputs = [self._output(rank) for rank in range(p.ranks)]
+            expected = expected_outputs(p, [self._shaped_input(r) for r in range(p.ranks)])
+            verified = all(results_match(got, want, p.ranks)
+                           for got, want in zip(outputs, expected, strict=True))
+        if self._provenance is not None:
+            self._check_provenance()
+        return SimResult(
+            collective=p.collective, algorithm=self.algorithm, ranks=p.ranks, count=p.count,
+            dtype=p.dtype, root=p.root, op=p.op.name if p.op else None, outputs=outputs,
+            steps=list(self._records), bytes_sent=self._bytes_sent.copy(),
+            bytes_received=self._bytes_received.copy(), traffic=self._traffic.copy(),
+            verified=verified, provenance_checked=self._provenance is not None,
+        )
+
+    # -- internals ----------------------------------------------------------------------------
+
+    def _shaped_input(self, rank: int) -> np.ndarray | None:
+        shape = self.problem.input_shape(rank)
+        assert self._inputs is not None
+        x = self._inputs[rank]
+        return None if shape is None or x is None else x.reshape(shape)
+
+    def _output(self, rank: int) -> np.ndarray | None:
+        span, shape = self.problem.output_span(rank), self.problem.output_shape(rank)
+        if span is None or shape is None:
+            return None
+        assert self._work is not None
+        return self._work[rank][span[0]:span[1]].reshape(shape).copy()
+
+    def _check(self, step: Step, index: int) -> None:
+        """Reject a step that breaks the step model or reaches outside a buffer."""
+        n, size = self.problem.ranks, self.problem.work_size
+        where = f"step {index} ({step.label or 'unlabelled'})"
+        for name in ("src", "dst"):
+            ranks = getattr(step, name)
+            if len(ranks) and (ranks.min() < 0 or ranks.max() >= n):
+                raise ScheduleError(f"{where}: expected {name} ranks in 0..{n - 1}, "
+                                    f"got {int(ranks.min())}..{int(ranks.max())}")
+        if len(step) and step.length.min() < 0:
+            raise ScheduleError(f"{where}: expected lengths >= 0, got {int(step.length.min())}")
+        for name in ("src_start", "dst_start"):
+            start = getattr(step, name)
+            if len(step) and (start.min() < 0 or (start + step.length).max() > size):
+                raise ScheduleError(f"{where}: expected {name.split('_')[0]} ranges inside the "
+                                    f"{size}-element working buffer, got one reaching "
+                                    f"{int((start + step.length).max())}")
+        remote = step.remote
+        src, dst = step.src[remote], step.dst[remote]
+        for role, ranks, peers in (("sends to", src, dst), ("receives from", dst, src)):
+            peer_of = np.full(n, -1, dtype=np.int64)
+            peer_of[ranks] = peers  # with one peer per rank, every write agrees
+            clash = np.flatnonzero(peer_of[ranks] != peers)
+            if clash.size:
+                rank = int(ranks[clash[0]])
+                named = sorted({int(p) for p in peers[ranks == rank]})
+                raise ScheduleError(
+                    f"{where}: rank {rank} {role} ranks {named}; the step model expected at "
+                    f"most one peer per direction per step, got {len(named)}"
+                )
+        if self._work is not None:
+            for dst in np.unique(step.dst):
+                mine = np.flatnonzero(step.dst == dst)
+                spans = sorted((int(step.dst_start[i]), int(step.dst_start[i] + step.length[i]))
+                               for i in mine if step.length[i])
+                for (_, stop), (start, _) in itertools.pairwise(spans):
+                    if start < stop:
+                        raise ScheduleError(
+                            f"{where}: rank {int(dst)} is written twice at element {start}; "
+                            "expected each element written at most once per step"
+                        )
+
+    def _reduce(self, target: np.ndarray, incoming: np.ndarray, source_first: bool) -> None:
+        assert self.problem.op is not None
+        self.problem.op.reduce_into(target, incoming, operand_first=source_first)
+
+    @staticmethod
+    def _move(step: Step, buffers: list[np.ndarray], reduce) -> None:
+        """Apply a step to ``buffers`` with simultaneous semantics."""
+        reads = [buffers[s][start:start + length].copy()
+                 for s, start, length in zip(step.src, step.src_start, step.length, strict=True)]
+        for data, dst, start, action in zip(reads, step.dst, step.dst_start, step.action,
+                                            strict=True):
+            target = buffers[dst][start:start + len(data)]
+            if action == Action.COPY:
+                target[...] = data
+            else:
+                reduce(target, data, action == Action.REDUCE_SOURCE_FIRST)
+
+    def _count(self, step: Step, index: int) -> StepRecord:
+        n = self.problem.ranks
+        remote = step.remote
+        src, dst = step.src[remote], step.dst[remote]
+        nbytes = step.length[remote] * self.problem.itemsize
+        np.add.at(self._bytes_sent, src, nbytes)
+        np.add.at(self._bytes_received, dst, nbytes)
+        np.add.at(self._traffic.reshape(-1), src * n + dst, nbytes)
+        senders = np.zeros(n, dtype=bool)
+        senders[src] = True  # _check allowed one destination per sender, so one message each
+        return StepRecord(index=index, label=step.label, messages=int(senders.sum()),
+                          bytes=int(nbytes.sum()), transfers=step if self._keep else None)
+
+    def _check_provenance(self) -> None:
+        assert self._provenance is not None
+        p = self.problem
+        for rank in range(p.ranks):
+            expected = expected_provenance(p, rank)
+            span = p.output_span(rank)
+            if expected is None or span is None:
+                continue
+            actual = self._provenance[rank][span[0]:span[1]]
+            wrong = np.flatnonzero((actual != expected).any(axis=(1, 2)))
+            if wrong.size:
+                element = int(wrong[0])
+                raise ProvenanceError(
+                    f"{p.collective} algorithm {self.algorithm!r}: rank {rank} output element "
+                    f"{element} expected {_describe(expected[element])}, "
+                    f"got {_describe(actual[element])}"
+                )
+
+
+def _add_counts(target: np.ndarray, incoming: np.ndarray, source_first: bool) -> None:
+    target += incoming
+
+
+def _describe(counts: np.ndarray) -> str:
+    """``{rank 0 pos 3, rank 1 pos 3 x2}`` for a provenance cell."""
+    ranks, positions = np.nonzero(counts)
+    if not len(ranks):
+        return "{no input}"
+    parts = [f"rank {r} pos {q}" + (f" x{counts[r, q]}" if counts[r, q] != 1 else "")
+             for r, q in zip(ranks, positions, strict=True)]
+    return "{" + ", ".join(parts) + "}"
+
+
+def simulate(collective: str, inputs: Sequence[np.ndarray | None], *, algorithm: str,
+             op: str | Op | Any = "sum", root: int = 0, provenance: bool = False) -> SimResult:
+    """Run ``collective`` with ``algorithm`` on ``inputs`` (one per rank) to the end."""
+    return Simulation(collective, inputs, algorithm=algorithm, op=op, root=root,
+                      provenance=provenance).run()

@@ -1,0 +1,277 @@
+"""What each collective computes: shapes, the working-buffer layout, numpy's answer, provenance.
+
+Shared by both implementations. Conventions (the same in the simulator and under MPI):
+
+- ``count`` is elements per block for scatter, gather, all-gather, reduce-scatter and all-to-all,
+  and elements per rank buffer for broadcast, reduce and all-reduce;
+- blocks run along the first axis: the inputs of scatter (root), reduce-scatter and all-to-all
+  have shape ``(N, *block)``, and gathered results are stacks of shape ``(N, *block)``;
+- every rank works on one flat working buffer of ``work_size`` elements; an algorithm moves
+  ranges of it. Its input is placed there first, and its output is a range of it at the end.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from math import prod
+
+import numpy as np
+
+from collectives.catalogue import BLOCKED_INPUT, REDUCING, ROOTED, check_collective
+from collectives.errors import InvalidInputError
+from collectives.ops import Op
+
+# The collectives whose result is a stack of N blocks.
+_STACKED_OUTPUT = frozenset({"gather", "allgather", "alltoall"})
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One collective call as every rank agrees on it."""
+
+    collective: str
+    ranks: int
+    block_shape: tuple[int, ...]
+    dtype: np.dtype
+    root: int = 0
+    op: Op | None = None
+
+    def __post_init__(self) -> None:
+        check_collective(self.collective)
+        if self.ranks < 1:
+            raise InvalidInputError(f"expected at least 1 rank, got {self.ranks}")
+        if self.collective in ROOTED and not 0 <= self.root < self.ranks:
+            raise InvalidInputError(
+                f"expected a root in 0..{self.ranks - 1}, got {self.root}"
+            )
+        if self.collective in REDUCING and self.op is not None:
+            self.op.check_dtype(self.dtype)
+
+    @property
+    def count(self) -> int:
+        """Elements per block (block collectives) or per rank buffer."""
+        return prod(self.block_shape)
+
+    @property
+    def itemsize(self) -> int:
+        """Bytes per element."""
+        return np.dtype(self.dtype).itemsize
+
+    @property
+    def input_count(self) -> int:
+        """Elements of one rank's input (the root's, for broadcast and scatter)."""
+        if self.collective in BLOCKED_INPUT or self.collective == "scatter":
+            return self.ranks * self.count
+        return self.count
+
+    @property
+    def nbytes(self) -> int:
+        """The reference's K: one rank's buffer for broadcast, reduce and all-reduce, else all
+        N blocks together."""
+        blocks = 1 if self.collective in ("broadcast", "reduce", "allreduce") else self.ranks
+        return blocks * self.count * self.itemsize
+
+    @property
+    def work_size(self) -> int:
+        """Elements in each rank's working buffer."""
+        if self.collective in ("broadcast", "reduce", "allreduce"):
+            return self.count
+        if self.collective == "alltoall":
+            return 2 * self.ranks * self.count
+        return self.ranks * self.count
+
+    def has_input(self, rank: int) -> bool:
+        """False for the ranks that bring no data (non-roots of broadcast and scatter)."""
+        return self.collective not in ("broadcast", "scatter") or rank == self.root
+
+    def has_output(self, rank: int) -> bool:
+        """False for the ranks that get no result (non-roots of gather and reduce)."""
+        return self.collective not in ("gather", "reduce") or rank == self.root
+
+    def input_shape(self, rank: int) -> tuple[int, ...] | None:
+        """Shape of ``rank``'s input, or None where it brings none."""
+        if not self.has_input(rank):
+            return None
+        if self.collective in BLOCKED_INPUT or self.collective == "scatter":
+            return (self.ranks, *self.block_shape)
+        return self.block_shape
+
+    def output_shape(self, rank: int) -> tuple[int, ...] | None:
+        """Shape of ``rank``'s result, or None where it gets none."""
+        if not self.has_output(rank):
+            return None
+        if self.collective in _STACKED_OUTPUT:
+            return (self.ranks, *self.block_shape)
+        return self.block_shape
+
+    def placements(self, rank: int) -> list[tuple[int, int, int]]:
+        """Where ``rank``'s input goes in its working buffer: (input start, work start, length)."""
+        if not self.has_input(rank):
+            return []
+        c, n = self.count, self.ranks
+        if self.collective in ("gather", "allgather"):
+            return [(0, rank * c, c)]
+        if self.collective == "alltoall":  # the rank's own block needs no message
+            return [(0, 0, n * c), (rank * c, n * c + rank * c, c)]
+        return [(0, 0, self.input_count)]
+
+    def output_span(self, rank: int) -> tuple[int, int] | None:
+        """The range of ``rank``'s working buffer that holds its result, or None."""
+        if not self.has_output(rank):
+            return None
+        c, n = self.count, self.ranks
+        if self.collective in ("scatter", "reduce_scatter"):
+            return rank * c, (rank + 1) * c
+        if self.collective == "alltoall":
+            return n * c, 2 * n * c
+        return 0, self.work_size
+
+
+def block_shape_of(collective: str, shape: tuple[int, ...], ranks: int,
+                   what: str = "input") -> tuple[int, ...]:
+    """The block shape implied by one rank's ``shape``; blocked inputs need a first axis of N."""
+    if collective in BLOCKED_INPUT or collective == "scatter":
+        if len(shape) == 0 or shape[0] != ranks:
+            raise InvalidInputError(
+                f"{collective} expected an {what} of shape ({ranks}, ...) holding one block per "
+                f"rank along the first axis, got shape {shape}"
+            )
+        return tuple(shape[1:])
+    return tuple(shape)
+
+
+def problem_from_inputs(collective: str, inputs: Sequence[np.ndarray | None], *,
+                        root: int = 0, op: Op | None = None) -> Problem:
+    """Check the N ranks' inputs against each other and describe the call they make."""
+    check_collective(collective)
+    ranks = len(inputs)
+    if ranks < 1:
+        raise InvalidInputError("expected inputs for at least 1 rank, got an empty sequence")
+    if collective in ROOTED and not 0 <= root < ranks:
+        raise InvalidInputError(f"expected a root in 0..{ranks - 1}, got {root}")
+    leader = root if collective in ("broadcast", "scatter") else 0
+    if inputs[leader] is None:
+        raise InvalidInputError(f"{collective} expected an array on rank {leader}, got None")
+    first = np.asarray(inputs[leader])
+    for rank, x in enumerate(inputs):
+        if x is None:
+            if collective not in ("broadcast", "scatter"):
+                raise InvalidInputError(f"{collective} expected an array on rank {rank}, got None")
+            continue
+        x = np.asarray(x)
+        if x.dtype != first.dtype:
+            raise InvalidInputError(
+                f"{collective} expected every rank's dtype to be {first.dtype} "
+                f"(rank {leader}'s), got {x.dtype} on rank {rank}"
+            )
+        if x.shape != first.shape:
+            raise InvalidInputError(
+                f"{collective} expected every rank's shape to be {first.shape} "
+                f"(rank {leader}'s), got {x.shape} on rank {rank}"
+            )
+    block = block_shape_of(collective, first.shape, ranks)
+    return Problem(collective, ranks, block, first.dtype, root, op)
+
+
+def reduce_in_rank_order(op: Op, arrays: Sequence[np.ndarray]) -> np.ndarray:
+    """``arrays[0] ∘ arrays[1] ∘ ... ∘ arrays[-1]``, combined left to right."""
+    result = np.array(arrays[0], copy=True)
+    for operand in arrays[1:]:
+        op.reduce_into(result, np.asarray(operand))
+    return result
+
+
+def expected_outputs(problem: Problem,
+                     inputs: Sequence[np.ndarray | None]) -> list[np.ndarray | None]:
+    """numpy's answer for every rank (None where a rank gets no result)."""
+    p, n = problem, problem.ranks
+    name = p.collective
+    if name == "broadcast":
+        whole: np.ndarray = np.asarray(inputs[p.root])
+        return [whole.copy() for _ in range(n)]
+    if name == "scatter":
+        blocks = np.asarray(inputs[p.root])
+        return [blocks[r].copy() for r in range(n)]
+    if name in ("gather", "allgather"):
+        stacked = np.stack([np.asarray(x) for x in inputs])
+        return [stacked.copy() if p.has_output(r) else None for r in range(n)]
+    if name == "alltoall":
+        arrays = [np.asarray(x) for x in inputs]
+        return [np.stack([x[r] for x in arrays]) for r in range(n)]
+    assert p.op is not None
+    reduced = reduce_in_rank_order(p.op, [np.asarray(x) for x in inputs])
+    if name == "reduce_scatter":
+        return [reduced[r].copy() for r in range(n)]
+    return [reduced.copy() if p.has_output(r) else None for r in range(n)]
+
+
+def expected_provenance(problem: Problem, rank: int) -> np.ndarray | None:
+    """The postcondition as counts: ``E[e, i, q]`` is how often input ``q`` of rank ``i`` must
+    have gone into element ``e`` of ``rank``'s result (None where it gets none)."""
+    span = problem.output_span(rank)
+    if span is None:
+        return None
+    n, c, name = problem.ranks, problem.count, problem.collective
+    expected = np.zeros((span[1] - span[0], n, problem.input_count), dtype=np.int64)
+    q = np.arange(c)
+    everyone = np.arange(n)[:, None]
+    if name == "broadcast":
+        expected[q, problem.root, q] = 1
+    elif name == "scatter":
+        expected[q, problem.root, rank * c + q] = 1
+    elif name in ("gather", "allgather"):
+        expected[everyone * c + q, everyone, q] = 1
+    elif name in ("reduce", "allreduce"):
+        expected[q, everyone, q] = 1
+    elif name == "reduce_scatter":
+        expected[q, everyone, rank * c + q] = 1
+    elif name == "alltoall":
+        expected[everyone * c + q, everyone, rank * c + q] = 1
+    return expected
+
+
+def example_input(collective: str, rank: int, ranks: int, count: int, dtype: np.dtype | str,
+                  *, root: int = 0, seed: int = 0) -> np.ndarray | None:
+    """A deterministic input for ``rank`` whose values depend on rank and position, so a block
+    in the wrong place shows (None for ranks that bring no data)."""
+    problem = Problem(collective, ranks, (count,), np.dtype(dtype), root)
+    shape = problem.input_shape(rank)
+    if shape is None:
+        return None
+    dtype = np.dtype(dtype)
+    size = prod(shape)
+    position = np.arange(size, dtype=np.int64)
+    if dtype.kind == "b":
+        values = ((rank * 31 + position * 7 + seed) % 5) < 2
+    elif dtype.kind in "iu":
+        values = (rank + 1) * 1009 + position * 17 + seed * 13 - (size // 2) * 17
+    else:
+        rng = np.random.default_rng([seed, rank, size])
+        values = rng.standard_normal(size) + rank
+        if dtype.kind == "c":
+            values = values + 1j * (rng.standard_normal(size) - rank)
+    return np.asarray(values).astype(dtype).reshape(shape)
+
+
+def example_inputs(collective: str, ranks: int, count: int, dtype: np.dtype | str, *,
+                   root: int = 0, seed: int = 0) -> list[np.ndarray | None]:
+    """:func:`example_input` for every rank."""
+    return [example_input(collective, r, ranks, count, dtype, root=root, seed=seed)
+            for r in range(ranks)]
+
+
+def results_match(actual: np.ndarray | None, expected: np.ndarray | None, ranks: int) -> bool:
+    """Integers and booleans exactly; floats within the rounding of N combinations."""
+    if actual is None or expected is None:
+        return actual is None and expected is None
+    actual, expected = np.asarray(actual), np.asarray(expected)
+    if actual.shape != expected.shape or actual.dtype != expected.dtype:
+        return False
+    if actual.dtype.kind not in "fc":
+        return bool(np.array_equal(actual, expected))
+    eps = float(np.finfo(actual.dtype).eps)
+    scale = float(np.max(np.abs(expected))) if expected.size else 0.0
+    tolerance = 8 * max(ranks, 2) * eps
+    return bool(np.allclose(actual, expected, rtol=tolerance, atol=tolerance * scale,
+                            equal_nan=True))
