@@ -72,8 +72,8 @@ def algorithm_info(collective: str, name: str) -> AlgorithmInfo:
         return CATALOGUE[collective][name]
     except KeyError:
         raise UnknownAlgorithmError(
-            f"expected a {collective} algorithm, one of {', '.join(CATALOGUE[collective])}; "
-            f"got {name!r}"
+            f"expected one of the {collective} algorithms "
+            f"({', '.join(CATALOGUE[collective])}), got {name!r}"
         ) from None
 
 

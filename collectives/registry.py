@@ -41,7 +41,7 @@ class Registry(Generic[Impl]):
         except KeyError:
             valid = ", ".join(self.names(collective))
             raise UnknownAlgorithmError(
-                f"expected a {self.kind} {collective} algorithm, one of {valid}; got {name!r}"
+                f"expected one of the {self.kind} {collective} algorithms ({valid}), got {name!r}"
             ) from None
 
     def names(self, collective: str) -> list[str]:
