@@ -25,7 +25,8 @@ import numpy as np
 from collectives.catalogue import REDUCING, algorithm_info, check_supported
 from collectives.errors import CollectivesError, ProvenanceError, ScheduleError
 from collectives.ops import Op, resolve_op
-from collectives.sim.registry import SIM_ALGORITHMS
+from collectives.partition import chunk_offsets
+from collectives.sim.registry import SIM_ALGORITHMS, ScheduleBuilder
 from collectives.sim.schedule import Action, Step
 from collectives.spec import (
     Problem,
@@ -69,6 +70,11 @@ class SimResult:
     verified: bool | None  #: outputs equal numpy's answer; None in count-only mode
     provenance_checked: bool = False
 
+    def __repr__(self) -> str:  # short: the arrays can be N x N
+        return (f"<SimResult {self.collective} {self.algorithm!r}: N={self.ranks}, "
+                f"count={self.count} {self.dtype}, {self.num_steps} steps, "
+                f"{self.total_bytes} bytes, verified={self.verified}>")
+
     @property
     def num_steps(self) -> int:
         """Steps the schedule took."""
@@ -104,14 +110,19 @@ class Simulation:
 
     ``inputs[i]`` is rank i's input (None for ranks that bring no data, such as non-roots of
     broadcast and scatter). Use :meth:`count_only` to count steps and bytes without data.
+
+    ``schedule``, a function from the :class:`Problem` to an iterable of steps, runs a schedule
+    of your own through the same checks; ``algorithm`` is then only the name the result reports,
+    and the schedule is taken to keep rank order and to work for any N.
     """
 
     def __init__(self, collective: str, inputs: Sequence[np.ndarray | None], *,
                  algorithm: str, op: str | Op | Any = "sum", root: int = 0,
-                 provenance: bool = False, keep_transfers: bool | None = None) -> None:
+                 provenance: bool = False, keep_transfers: bool | None = None,
+                 schedule: ScheduleBuilder | None = None) -> None:
         resolved = resolve_op(op) if collective in REDUCING else None
         problem = problem_from_inputs(collective, inputs, root=root, op=resolved)
-        self._setup(problem, algorithm, keep_transfers)
+        self._setup(problem, algorithm, keep_transfers, schedule)
         self._inputs = [None if x is None else np.ascontiguousarray(x).reshape(-1)
                         for x in inputs]
         self._work: list[np.ndarray] | None = []
@@ -128,23 +139,26 @@ class Simulation:
     def count_only(cls, collective: str, *, ranks: int, count: int,
                    dtype: np.dtype | str = "float32", algorithm: str,
                    op: str | Op | Any = "sum", root: int = 0,
-                   keep_transfers: bool | None = None) -> Simulation:
+                   keep_transfers: bool | None = None,
+                   schedule: ScheduleBuilder | None = None) -> Simulation:
         """A simulation that moves no data and only counts steps and bytes."""
         self = cls.__new__(cls)
         resolved = resolve_op(op) if collective in REDUCING else None
         problem = Problem(collective, ranks, (count,), np.dtype(dtype), root, resolved)
-        self._setup(problem, algorithm, keep_transfers)
+        self._setup(problem, algorithm, keep_transfers, schedule)
         self._inputs, self._work, self._provenance = None, None, None
         return self
 
-    def _setup(self, problem: Problem, algorithm: str, keep_transfers: bool | None) -> None:
-        info = algorithm_info(problem.collective, algorithm)
-        check_supported(info, problem.op, problem.ranks)
+    def _setup(self, problem: Problem, algorithm: str, keep_transfers: bool | None,
+               schedule: ScheduleBuilder | None) -> None:
+        if schedule is None:  # a registered algorithm; a custom one may do anything
+            info = algorithm_info(problem.collective, algorithm)
+            check_supported(info, problem.op, problem.ranks)
+            schedule = SIM_ALGORITHMS.get(problem.collective, algorithm)
         self.problem = problem
         self.algorithm = algorithm
-        self._schedule: Iterator[Step] = iter(SIM_ALGORITHMS.get(problem.collective,
-                                                                 algorithm)(problem))
-        self._pending: Step | None = next(self._schedule, None)
+        self._schedule: Iterator[Step] = iter(schedule(problem))
+        self._pending: Step | None = self._next_step()
         self._keep = problem.ranks <= 256 if keep_transfers is None else keep_transfers
         n = problem.ranks
         self._records: list[StepRecord] = []
@@ -168,6 +182,14 @@ class Simulation:
                 track[work_start + offsets, rank, in_start + offsets] = 1
             tracks.append(track)
         return tracks
+
+    def __repr__(self) -> str:
+        p = self.problem
+        mode = ("count-only" if self._work is None
+                else "provenance" if self._provenance is not None else "data")
+        return (f"<Simulation {p.collective} {self.algorithm!r}: N={p.ranks}, count={p.count} "
+                f"{p.dtype}, {mode}, {self.steps_done} steps run"
+                f"{', done' if self.done else ''}>")
 
     # -- inspection ---------------------------------------------------------------------------
 
@@ -200,6 +222,19 @@ class Simulation:
             raise CollectivesError("provenance was not tracked; pass provenance=True")
         return self._provenance[rank].copy()
 
+    def chunks(self, rank: int, parts: int | None = None) -> list[np.ndarray]:
+        """``rank``'s working buffer cut into ``parts`` chunks (N by default) the way the ring
+        algorithms cut it, for printing."""
+        buffer = self.buffers[rank]
+        offsets = chunk_offsets(len(buffer), self.problem.ranks if parts is None else parts)
+        return [buffer[start:stop] for start, stop in itertools.pairwise(offsets)]
+
+    def contributors(self, rank: int) -> list[tuple[int, ...]]:
+        """For each element of ``rank``'s working buffer, the ranks whose inputs went into it so
+        far (provenance mode only)."""
+        went_in = self.provenance(rank).any(axis=2)
+        return [tuple(int(i) for i in np.flatnonzero(row)) for row in went_in]
+
     # -- stepping -----------------------------------------------------------------------------
 
     def step(self) -> StepRecord:
@@ -216,7 +251,7 @@ class Simulation:
             self._move(step, self._provenance, _add_counts)
         record = self._count(step, index)
         self._records.append(record)
-        self._pending = next(self._schedule, None)
+        self._pending = self._next_step()
         return record
 
     def run(self) -> SimResult:
@@ -250,6 +285,13 @@ class Simulation:
         )
 
     # -- internals ----------------------------------------------------------------------------
+
+    def _next_step(self) -> Step | None:
+        step = next(self._schedule, None)
+        if step is not None and not isinstance(step, Step):
+            raise ScheduleError(f"step {len(self._records)}: expected the schedule to yield a "
+                                f"Step, got {type(step).__name__}")
+        return step
 
     def _shaped_input(self, rank: int) -> np.ndarray | None:
         shape = self.problem.input_shape(rank)
@@ -370,7 +412,9 @@ def _describe(counts: np.ndarray) -> str:
 
 
 def simulate(collective: str, inputs: Sequence[np.ndarray | None], *, algorithm: str,
-             op: str | Op | Any = "sum", root: int = 0, provenance: bool = False) -> SimResult:
-    """Run ``collective`` with ``algorithm`` on ``inputs`` (one per rank) to the end."""
+             op: str | Op | Any = "sum", root: int = 0, provenance: bool = False,
+             schedule: ScheduleBuilder | None = None) -> SimResult:
+    """Run ``collective`` with ``algorithm`` (or a custom ``schedule`` reported under that
+    name) on ``inputs`` (one per rank) to the end."""
     return Simulation(collective, inputs, algorithm=algorithm, op=op, root=root,
-                      provenance=provenance).run()
+                      provenance=provenance, schedule=schedule).run()
