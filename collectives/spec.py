@@ -39,8 +39,13 @@ class Problem:
 
     def __post_init__(self) -> None:
         check_collective(self.collective)
+        object.__setattr__(self, "dtype", as_dtype(self.dtype))
         if self.ranks < 1:
             raise InvalidInputError(f"expected at least 1 rank, got {self.ranks}")
+        if any(extent < 0 for extent in self.block_shape):
+            raise InvalidInputError(
+                f"expected a count (block shape) >= 0, got {self.block_shape}"
+            )
         if self.collective in ROOTED and not 0 <= self.root < self.ranks:
             raise InvalidInputError(
                 f"expected a root in 0..{self.ranks - 1}, got {self.root}"
@@ -126,6 +131,19 @@ class Problem:
         if self.collective == "alltoall":
             return n * c, 2 * n * c
         return 0, self.work_size
+
+
+def as_dtype(dtype: np.dtype | str) -> np.dtype:
+    """``dtype`` as a numpy dtype whose elements are bytes that can travel (no objects)."""
+    try:
+        result = np.dtype(dtype)
+    except TypeError:
+        raise InvalidInputError(f"expected a numpy dtype name, got {dtype!r}") from None
+    if result.hasobject:
+        raise InvalidInputError(
+            f"expected a dtype of plain bytes (numbers, booleans), got {result}"
+        )
+    return result
 
 
 def block_shape_of(collective: str, shape: tuple[int, ...], ranks: int,
@@ -235,7 +253,7 @@ def example_input(collective: str, rank: int, ranks: int, count: int, dtype: np.
                   *, root: int = 0, seed: int = 0) -> np.ndarray | None:
     """A deterministic input for ``rank`` whose values depend on rank and position, so a block
     in the wrong place shows (None for ranks that bring no data)."""
-    problem = Problem(collective, ranks, (count,), np.dtype(dtype), root)
+    problem = Problem(collective, ranks, (count,), as_dtype(dtype), root)
     shape = problem.input_shape(rank)
     if shape is None:
         return None

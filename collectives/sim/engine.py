@@ -30,6 +30,7 @@ from collectives.sim.registry import SIM_ALGORITHMS, ScheduleBuilder
 from collectives.sim.schedule import Action, Step
 from collectives.spec import (
     Problem,
+    as_dtype,
     expected_outputs,
     expected_provenance,
     problem_from_inputs,
@@ -144,7 +145,7 @@ class Simulation:
         """A simulation that moves no data and only counts steps and bytes."""
         self = cls.__new__(cls)
         resolved = resolve_op(op) if collective in REDUCING else None
-        problem = Problem(collective, ranks, (count,), np.dtype(dtype), root, resolved)
+        problem = Problem(collective, ranks, (count,), as_dtype(dtype), root, resolved)
         self._setup(problem, algorithm, keep_transfers, schedule)
         self._inputs, self._work, self._provenance = None, None, None
         return self
