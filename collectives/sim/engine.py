@@ -186,8 +186,8 @@ class Simulation:
 
     def __repr__(self) -> str:
         p = self.problem
-        mode = ("count-only" if self._work is None
-                else "provenance" if self._provenance is not None else "data")
+        mode = ("count-only" if getattr(self, "_work", None) is None
+                else "provenance" if getattr(self, "_provenance", None) is not None else "data")
         return (f"<Simulation {p.collective} {self.algorithm!r}: N={p.ranks}, count={p.count} "
                 f"{p.dtype}, {mode}, {self.steps_done} steps run"
                 f"{', done' if self.done else ''}>")
