@@ -1,0 +1,17 @@
+"""The MPI side's algorithms, one module each; importing this package registers them all."""
+
+from collectives.mpi.algorithms import (  # noqa: F401
+    binomial_broadcast,
+    binomial_gather,
+    binomial_reduce,
+    binomial_reduce_scatter,
+    binomial_scatter,
+    builtin,
+    linear_gather,
+    linear_scatter,
+    pairwise_alltoall,
+    ring_allgather,
+    ring_allreduce,
+    ring_reduce_scatter,
+    tree_allreduce,
+)

@@ -1,0 +1,18 @@
+"""Binomial-tree broadcast: each rank that has the data sends it on, largest subtree first.
+
+Assumes: nothing (any N, any root). Per rank: receive K bytes from the parent (not the root),
+then one send of K bytes per child. Cost: ceil(lg N) steps; the root sends ceil(lg N)·K bytes,
+every other rank receives K once.
+"""
+
+from __future__ import annotations
+
+from collectives.mpi.algorithms.phases import tree_broadcast
+from collectives.mpi.call import Call
+from collectives.mpi.registry import register
+
+
+@register("broadcast", "binomial")
+def binomial_broadcast(call: Call) -> None:
+    """Binomial broadcast of the whole buffer from the root."""
+    tree_broadcast(call, call.problem.root, call.problem.count)

@@ -1,0 +1,19 @@
+"""Binomial-tree scatter: each parent sends each child the blocks of the child's whole subtree.
+
+Assumes: any N and root. A subtree is contiguous in ranks relative to the root; when it wraps
+past rank N - 1 it travels as two messages to the same peer in the same step.
+Cost: ceil(lg N) steps; the root sends K(N - 1)/N bytes, a rank whose subtree holds b blocks
+receives b blocks once and passes on all but its own.
+"""
+
+from __future__ import annotations
+
+from collectives.mpi.algorithms.phases import tree_scatter
+from collectives.mpi.call import Call
+from collectives.mpi.registry import register
+
+
+@register("scatter", "binomial")
+def binomial_scatter(call: Call) -> None:
+    """Binomial scatter of the root's N blocks."""
+    tree_scatter(call, call.problem.root, call.problem.count)
