@@ -385,3 +385,21 @@ def test_importing_the_package_does_not_start_mpi():
     code = ("import sys, collectives.tensor_parallel, collectives.tensor_parallel.report\n"
             "assert 'mpi4py.MPI' not in sys.modules, 'mpi4py.MPI was imported'")
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+# -- the plot ---------------------------------------------------------------------------------
+
+def test_block_volume_plot_numbers_equal_the_ring_formula(tmp_path):
+    """The plot writes a PNG and its measured bytes per block equal 2(N−1)/N·bsh·8 (inference)
+    and twice that (training), below 2bsh·8 and 4bsh·8."""
+    from collectives.tensor_parallel.plot import plot_block_volume
+
+    path = tmp_path / "volume.png"
+    volume = plot_block_volume(path, ranks=(1, 2, 4, 8))
+    assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    bsh = 2 * 16 * 64
+    assert volume.textbook == {"inference": 2 * bsh * ITEMSIZE, "training": 4 * bsh * ITEMSIZE}
+    for block in ("mlp", "attention"):
+        assert volume.measured[f"{block} inference"] == [0, 16384, 24576, 28672]
+        assert volume.measured[f"{block} training"] == [2 * v for v in [0, 16384, 24576, 28672]]
+    assert volume.formula["inference"] == [0.0, 16384.0, 24576.0, 28672.0]
