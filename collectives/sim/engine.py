@@ -158,14 +158,14 @@ class Simulation:
             schedule = SIM_ALGORITHMS.get(problem.collective, algorithm)
         self.problem = problem
         self.algorithm = algorithm
-        self._schedule: Iterator[Step] = iter(schedule(problem))
-        self._pending: Step | None = self._next_step()
         self._keep = problem.ranks <= 256 if keep_transfers is None else keep_transfers
         n = problem.ranks
         self._records: list[StepRecord] = []
         self._bytes_sent = np.zeros(n, dtype=np.int64)
         self._bytes_received = np.zeros(n, dtype=np.int64)
         self._traffic = np.zeros((n, n), dtype=np.int64)
+        self._schedule: Iterator[Step] = iter(schedule(problem))
+        self._pending: Step | None = self._next_step()
 
     def _initial_provenance(self) -> list[np.ndarray]:
         p = self.problem
@@ -185,9 +185,11 @@ class Simulation:
         return tracks
 
     def __repr__(self) -> str:
+        if not hasattr(self, "_provenance"):  # the constructor failed half-way
+            return f"<{type(self).__name__}, not set up>"
         p = self.problem
-        mode = ("count-only" if getattr(self, "_work", None) is None
-                else "provenance" if getattr(self, "_provenance", None) is not None else "data")
+        mode = ("count-only" if self._work is None
+                else "provenance" if self._provenance is not None else "data")
         return (f"<Simulation {p.collective} {self.algorithm!r}: N={p.ranks}, count={p.count} "
                 f"{p.dtype}, {mode}, {self.steps_done} steps run"
                 f"{', done' if self.done else ''}>")
