@@ -1,0 +1,84 @@
+"""How the benchmark calls each collective, out of place and in place, on buffers it reuses.
+
+Per size every rank allocates its buffers once: ``source`` (its input, example data), ``target``
+(the out-of-place result) and, where the collective has an in-place form, ``inplace`` (input and
+result in one array, refilled from ``source`` before the check). In place means ``out=`` the
+input array: all-reduce, reduce and all-to-all have that form; broadcast always works on one
+buffer, so its in-place run passes the buffer as its own ``out``. All-gather, reduce-scatter,
+gather and scatter have no in-place form here: their in-place columns read N/A.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from collectives.spec import Problem, example_input
+
+IN_PLACE: frozenset[str] = frozenset({"allreduce", "reduce", "alltoall", "broadcast"})
+
+
+@dataclass
+class Buffers:
+    """One rank's arrays for one size: input, out-of-place result, in-place array."""
+
+    source: np.ndarray | None
+    target: np.ndarray | None
+    inplace: np.ndarray | None
+
+    @classmethod
+    def allocate(cls, problem: Problem, rank: int, seed: int = 0) -> Buffers:
+        """Fill the input with example data; the result arrays are touched (zeroed) now so no
+        page fault lands in a timed call."""
+        p = problem
+        source = example_input(p.collective, rank, p.ranks, p.count, p.dtype, root=p.root,
+                               seed=seed)
+        if source is None and p.collective == "broadcast":
+            source = np.zeros(p.block_shape, dtype=p.dtype)  # non-roots receive into it
+        out_shape = p.output_shape(rank)
+        target = None if out_shape is None else np.zeros(out_shape, dtype=p.dtype)
+        inplace = None
+        if p.collective in IN_PLACE and source is not None:
+            inplace = source.copy()
+        return cls(source, target, inplace)
+
+    def refill(self) -> None:
+        """Put the input back into the in-place array."""
+        if self.inplace is not None and self.source is not None:
+            np.copyto(self.inplace, self.source)
+
+    def result(self, in_place: bool) -> np.ndarray | None:
+        """The array holding this rank's result after a run, or None where it gets none."""
+        if not in_place:
+            return self.target
+        return self.inplace if self.target is not None else None
+
+
+def call_for(communicator: Any, problem: Problem, algorithm: str, buffers: Buffers,
+             in_place: bool) -> Callable[[], Any]:
+    """A no-argument function that makes the call once."""
+    p, b = problem, buffers
+    name = p.collective
+    op = p.op.name if p.op is not None else None
+    method = getattr(communicator, name)
+    if in_place:
+        if name not in IN_PLACE:
+            raise ValueError(f"{name} has no in-place form")
+        if name == "broadcast":
+            return lambda: method(b.inplace, root=p.root, algorithm=algorithm, out=b.inplace)
+        if name == "reduce":
+            return lambda: method(b.inplace, op=op, root=p.root, algorithm=algorithm,
+                                  out=b.inplace if b.target is not None else None)
+        if name == "allreduce":
+            return lambda: method(b.inplace, op=op, algorithm=algorithm, out=b.inplace)
+        return lambda: method(b.inplace, algorithm=algorithm, out=b.inplace)
+    if name in ("broadcast", "scatter", "gather"):
+        return lambda: method(b.source, root=p.root, algorithm=algorithm, out=b.target)
+    if name == "reduce":
+        return lambda: method(b.source, op=op, root=p.root, algorithm=algorithm, out=b.target)
+    if name in ("allreduce", "reduce_scatter"):
+        return lambda: method(b.source, op=op, algorithm=algorithm, out=b.target)
+    return lambda: method(b.source, algorithm=algorithm, out=b.target)
