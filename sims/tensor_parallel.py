@@ -4,8 +4,8 @@
     mpiexec -n 4 python -m mpi4py sims/tensor_parallel.py   # 4 MPI processes; rank 0 prints
 
 Model: b = 2, s = 16, h = 64, 4 causal heads, float64. Every rank runs the same per-rank code;
-under mpiexec (detected by PMI_SIZE, OMPI_COMM_WORLD_SIZE or --mpi) its all-reduces go over
-``collectives.mpi``, otherwise over the simulator. Both print the same report but for the
+under mpiexec (detected by PMI_RANK, PMI_SIZE, OMPI_COMM_WORLD_RANK, or --mpi) its all-reduces
+go over ``collectives.mpi``, otherwise over the simulator. Both print the same report but for the
 ``run:`` line.
 """
 
@@ -20,12 +20,12 @@ from collectives.tensor_parallel import run_simulated
 from collectives.tensor_parallel.report import format_report
 from collectives.tensor_parallel.step import ModelConfig, training_step
 
-_LAUNCHER_VARIABLES = ("PMI_SIZE", "OMPI_COMM_WORLD_SIZE")
+_LAUNCHER_VARIABLES = ("PMI_RANK", "PMI_SIZE", "OMPI_COMM_WORLD_RANK")
 
 
 def launched_by_mpiexec() -> bool:
-    """True when an MPI launcher started this process with more than one rank or asked for it."""
-    return any(int(os.environ.get(name, "1")) > 1 for name in _LAUNCHER_VARIABLES)
+    """True when an MPI launcher (MPICH's Hydra or Open MPI's) started this process."""
+    return any(name in os.environ for name in _LAUNCHER_VARIABLES)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -38,14 +38,20 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     config = ModelConfig(batch=2, seq=16, hidden=64, heads=4, causal=True)
     if args.mpi or launched_by_mpiexec():
-        from collectives.tensor_parallel.mpi_backend import MpiGroup
         from mpi4py import MPI
 
+        from collectives.tensor_parallel.mpi_backend import MpiGroup
+
         world = MPI.COMM_WORLD
-        report = training_step(MpiGroup(world, algorithm=args.algorithm), config)
+        try:  # a shape N cannot split fails on every rank alike, before any message
+            report = training_step(MpiGroup(world, algorithm=args.algorithm), config)
+        except CollectivesError as error:
+            if world.rank == 0:
+                print(f"error: {error}", file=sys.stderr)
+            return 2
         reports = world.gather(report, root=0)
         if world.rank == 0:
-            run = f"mpiexec, {world.size} processes"
+            run = f"mpiexec, {world.size} process{'es' if world.size > 1 else ''}"
             sys.stdout.write(format_report(config, reports, algorithm=args.algorithm, run=run))
         return 0
     try:

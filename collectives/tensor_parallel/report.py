@@ -137,10 +137,11 @@ def format_report(config: ModelConfig, reports: Sequence[RankReport], *, algorit
                   run: str) -> str:
     """The whole report; ``run`` says how the ranks ran (it is the only backend-specific line)."""
     n = len(reports)
+    ranks = f"{n} rank{'s' if n > 1 else ''}"
     lines = ["Tensor parallelism: one training step (forward and backward) of an MLP and an "
              "attention block",
              f"b = {config.batch}, s = {config.seq}, h = {config.hidden}, "
-             f"{config.heads} heads, N = {n} ranks, float64 ({ITEMSIZE} bytes), "
+             f"{config.heads} heads, N = {ranks}, float64 ({ITEMSIZE} bytes), "
              f"all-reduce: {algorithm}",
              f"run: {run}", ""]
     for name in ("mlp", "attention"):
