@@ -110,3 +110,38 @@ def reference_cost(problem: Problem, algorithm: str) -> ReferenceCost:
         sent = _tree_reduce_bytes(problem, 0, nbytes) + _tree_broadcast_bytes(problem, 0, nbytes)
         return ReferenceCost(2 * rounds, sent)
     raise KeyError(f"no reference cost for {problem.collective} algorithm {algorithm!r}")
+
+
+def reference_time(problem: Problem, algorithm: str, alpha: float, beta: float,
+                   gamma: float) -> float:
+    """The reference table's time of ``algorithm`` on ``problem``: ``alpha`` seconds per
+    message, ``beta`` seconds per byte on a link, ``gamma`` seconds per byte reduced.
+
+    Written from the table's formulas (``K(N-1)/N`` as it stands), so it is the simulator's time
+    on uniform fully connected links when N divides the count. Rows the table lacks are
+    composed of rows it has: binomial reduce-scatter is a binomial reduce of K then a binomial
+    scatter; a non-commutative binomial reduce to a root other than 0 adds one hop of K.
+    """
+    n, k, rounds = problem.ranks, problem.nbytes, binomial_rounds(problem.ranks)
+    share = k * (n - 1) / n  # K(N-1)/N
+    key = (problem.collective, algorithm)
+    if key == ("broadcast", "binomial"):
+        return rounds * (alpha + k * beta)
+    if key in (("scatter", "binomial"), ("gather", "binomial")):
+        return rounds * alpha + share * beta
+    if key in (("scatter", "linear"), ("gather", "linear"), ("allgather", "ring"),
+               ("alltoall", "pairwise")):
+        return (n - 1) * alpha + share * beta
+    if key == ("reduce", "binomial"):
+        assert problem.op is not None
+        via_zero = not problem.op.commutative and problem.root != 0
+        return rounds * (alpha + k * beta + k * gamma) + (alpha + k * beta if via_zero else 0.0)
+    if key == ("reduce_scatter", "ring"):
+        return (n - 1) * alpha + share * (beta + gamma)
+    if key == ("reduce_scatter", "binomial"):
+        return rounds * (alpha + k * beta + k * gamma) + rounds * alpha + share * beta
+    if key == ("allreduce", "ring"):
+        return 2 * (n - 1) * alpha + 2 * share * beta + share * gamma
+    if key == ("allreduce", "tree"):
+        return 2 * rounds * (alpha + k * beta) + rounds * k * gamma
+    raise KeyError(f"no reference time for {problem.collective} algorithm {algorithm!r}")

@@ -9,6 +9,10 @@ Three modes: data (numpy buffers, the result compared with numpy's answer), prov
 element also records which inputs, at which positions, went into it and how many times, and the
 collective's postcondition is checked at the end), and count-only (no data at all, for large N).
 
+Given a :class:`~collectives.sim.network.Network`, every step is also timed
+(:mod:`collectives.sim.timing` defines the step time): the result then has the run's ``time``,
+each step's duration and the bytes each link carried. Without one, nothing is timed.
+
 Stepping follows SimPy: :meth:`Simulation.step` executes one step and returns what moved,
 :meth:`Simulation.run` loops to the end and returns the :class:`SimResult`.
 """
@@ -23,11 +27,18 @@ from typing import Any
 import numpy as np
 
 from collectives.catalogue import REDUCING, algorithm_info, check_supported
-from collectives.errors import CollectivesError, ProvenanceError, ScheduleError
+from collectives.errors import (
+    CollectivesError,
+    InvalidInputError,
+    ProvenanceError,
+    ScheduleError,
+)
 from collectives.ops import Op, resolve_op
 from collectives.partition import chunk_offsets
+from collectives.sim.network import Network
 from collectives.sim.registry import SIM_ALGORITHMS, ScheduleBuilder
 from collectives.sim.schedule import Action, Step
+from collectives.sim.timing import LinkUsage, StepTiming, link_usage, time_step
 from collectives.spec import (
     Problem,
     as_dtype,
@@ -50,6 +61,8 @@ class StepRecord:
     messages: int  #: distinct (source, destination) pairs that exchanged data
     bytes: int  #: bytes that crossed links in this step
     transfers: Step | None = field(default=None, repr=False)  #: the step itself, when kept
+    duration: float | None = None  #: seconds the step took on the network, when one was given
+    timing: StepTiming | None = field(default=None, repr=False)  #: its messages' times, when kept
 
 
 @dataclass
@@ -70,6 +83,9 @@ class SimResult:
     traffic: np.ndarray  #: traffic[i, j]: bytes rank i sent to rank j
     verified: bool | None  #: outputs equal numpy's answer; None in count-only mode
     provenance_checked: bool = False
+    time: float | None = None  #: seconds on the network (the sum of step durations), if given
+    step_times: np.ndarray | None = field(default=None, repr=False)  #: per step, seconds
+    links: LinkUsage | None = field(default=None, repr=False)  #: bytes and busy time per link
 
     def __repr__(self) -> str:  # short: the arrays can be N x N
         return (f"<SimResult {self.collective} {self.algorithm!r}: N={self.ranks}, "
@@ -85,6 +101,11 @@ class SimResult:
     def total_bytes(self) -> int:
         """Bytes sent by all ranks together."""
         return int(self.bytes_sent.sum())
+
+    @property
+    def link_bytes(self) -> dict[str, int] | None:
+        """Bytes each link carried (``"2->3"`` -> bytes), when run on a network."""
+        return None if self.links is None else self.links.as_dict()
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready summary (without the output arrays)."""
@@ -103,6 +124,12 @@ class SimResult:
             "traffic": self.traffic.tolist(),
             "verified": self.verified,
             "provenance_checked": self.provenance_checked,
+            **({} if self.links is None or self.step_times is None else {
+                "network": self.links.network.describe(),
+                "time": self.time,
+                "step_times": self.step_times.tolist(),
+                "link_bytes": self.link_bytes,
+            }),
         }
 
 
@@ -120,10 +147,10 @@ class Simulation:
     def __init__(self, collective: str, inputs: Sequence[np.ndarray | None], *,
                  algorithm: str, op: str | Op | Any = "sum", root: int = 0,
                  provenance: bool = False, keep_transfers: bool | None = None,
-                 schedule: ScheduleBuilder | None = None) -> None:
+                 schedule: ScheduleBuilder | None = None, network: Network | None = None) -> None:
         resolved = resolve_op(op) if collective in REDUCING else None
         problem = problem_from_inputs(collective, inputs, root=root, op=resolved)
-        self._setup(problem, algorithm, keep_transfers, schedule)
+        self._setup(problem, algorithm, keep_transfers, schedule, network)
         self._inputs = [None if x is None else np.ascontiguousarray(x).reshape(-1)
                         for x in inputs]
         self._work: list[np.ndarray] | None = []
@@ -141,17 +168,18 @@ class Simulation:
                    dtype: np.dtype | str = "float32", algorithm: str,
                    op: str | Op | Any = "sum", root: int = 0,
                    keep_transfers: bool | None = None,
-                   schedule: ScheduleBuilder | None = None) -> Simulation:
+                   schedule: ScheduleBuilder | None = None,
+                   network: Network | None = None) -> Simulation:
         """A simulation that moves no data and only counts steps and bytes."""
         self = cls.__new__(cls)
         resolved = resolve_op(op) if collective in REDUCING else None
         problem = Problem(collective, ranks, (count,), as_dtype(dtype), root, resolved)
-        self._setup(problem, algorithm, keep_transfers, schedule)
+        self._setup(problem, algorithm, keep_transfers, schedule, network)
         self._inputs, self._work, self._provenance = None, None, None
         return self
 
     def _setup(self, problem: Problem, algorithm: str, keep_transfers: bool | None,
-               schedule: ScheduleBuilder | None) -> None:
+               schedule: ScheduleBuilder | None, network: Network | None = None) -> None:
         if schedule is None:  # a registered algorithm; a custom one may do anything
             info = algorithm_info(problem.collective, algorithm)
             check_supported(info, problem.op, problem.ranks)
@@ -160,6 +188,10 @@ class Simulation:
         self.algorithm = algorithm
         self._keep = problem.ranks <= 256 if keep_transfers is None else keep_transfers
         n = problem.ranks
+        if network is not None and network.ranks != n:
+            raise InvalidInputError(f"expected a network of {n} ranks, got one of "
+                                    f"{network.ranks}: {network.describe()}")
+        self._network = network
         self._records: list[StepRecord] = []
         self._bytes_sent = np.zeros(n, dtype=np.int64)
         self._bytes_received = np.zeros(n, dtype=np.int64)
@@ -285,7 +317,15 @@ class Simulation:
             steps=list(self._records), bytes_sent=self._bytes_sent.copy(),
             bytes_received=self._bytes_received.copy(), traffic=self._traffic.copy(),
             verified=verified, provenance_checked=self._provenance is not None,
+            **self._timing_result(),
         )
+
+    def _timing_result(self) -> dict[str, Any]:
+        if self._network is None:
+            return {}
+        durations = np.array([record.duration for record in self._records], dtype=float)
+        return {"time": float(durations.sum()), "step_times": durations,
+                "links": link_usage(self._network, self._traffic)}
 
     # -- internals ----------------------------------------------------------------------------
 
@@ -378,8 +418,12 @@ class Simulation:
         np.add.at(self._traffic.reshape(-1), src * n + dst, nbytes)
         senders = np.zeros(n, dtype=bool)
         senders[src] = True  # _check allowed one destination per sender, so one message each
+        timing = (None if self._network is None
+                  else time_step(self._network, step, self.problem.itemsize))
         return StepRecord(index=index, label=step.label, messages=int(senders.sum()),
-                          bytes=int(nbytes.sum()), transfers=step if self._keep else None)
+                          bytes=int(nbytes.sum()), transfers=step if self._keep else None,
+                          duration=None if timing is None else timing.duration,
+                          timing=timing if self._keep else None)
 
     def _check_provenance(self) -> None:
         assert self._provenance is not None
@@ -416,8 +460,9 @@ def _describe(counts: np.ndarray) -> str:
 
 def simulate(collective: str, inputs: Sequence[np.ndarray | None], *, algorithm: str,
              op: str | Op | Any = "sum", root: int = 0, provenance: bool = False,
-             schedule: ScheduleBuilder | None = None) -> SimResult:
+             schedule: ScheduleBuilder | None = None,
+             network: Network | None = None) -> SimResult:
     """Run ``collective`` with ``algorithm`` (or a custom ``schedule`` reported under that
-    name) on ``inputs`` (one per rank) to the end."""
+    name) on ``inputs`` (one per rank) to the end, timed on ``network`` when one is given."""
     return Simulation(collective, inputs, algorithm=algorithm, op=op, root=root,
-                      provenance=provenance, schedule=schedule).run()
+                      provenance=provenance, schedule=schedule, network=network).run()
