@@ -45,12 +45,13 @@ class BlockVolume:
         return asdict(self)
 
 
-def _block_bytes(group: SimGroup, blocks: dict[str, object], x: np.ndarray) -> dict[str, int]:
+def _block_bytes(group: SimGroup, blocks: dict[str, ParallelMLP | ParallelAttention],
+                 x: np.ndarray) -> dict[str, int]:
     """Run each block forward and backward; bytes this rank sent, per block and mode."""
     sent = {}
     for name, block in blocks.items():
-        _, cache = block.forward(group, x)  # type: ignore[attr-defined]
-        block.backward(group, cache, x)  # type: ignore[attr-defined]
+        _, cache = block.forward(group, x)
+        block.backward(group, cache, x)  # type: ignore[arg-type]
         sent[f"{name} inference"] = group.bytes_sent(f"{name}.g.forward")
         sent[f"{name} training"] = group.bytes_sent(f"{name}.")
     return sent
