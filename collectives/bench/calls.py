@@ -3,9 +3,11 @@
 Per size every rank allocates its buffers once: ``source`` (its input, example data), ``target``
 (the out-of-place result) and, where the collective has an in-place form, ``inplace`` (input and
 result in one array, refilled from ``source`` before the check). In place means ``out=`` the
-input array: all-reduce, reduce and all-to-all have that form; broadcast always works on one
-buffer, so its in-place run passes the buffer as its own ``out``. All-gather, reduce-scatter,
-gather and scatter have no in-place form here: their in-place columns read N/A.
+input array: all-reduce, reduce (at the root; other ranks reduce a copy) and all-to-all have
+that form. Broadcast out of place is ``broadcast(source, out=target)``; in place is
+``broadcast(buf)``, which every rank but the root overwrites. All-gather, reduce-scatter, gather
+and scatter have no in-place form in :class:`collectives.mpi.Communicator`: their in-place
+columns read N/A.
 """
 
 from __future__ import annotations
@@ -68,7 +70,7 @@ def call_for(communicator: Any, problem: Problem, algorithm: str, buffers: Buffe
         if name not in IN_PLACE:
             raise ValueError(f"{name} has no in-place form")
         if name == "broadcast":
-            return lambda: method(b.inplace, root=p.root, algorithm=algorithm, out=b.inplace)
+            return lambda: method(b.inplace, root=p.root, algorithm=algorithm)
         if name == "reduce":
             return lambda: method(b.inplace, op=op, root=p.root, algorithm=algorithm,
                                   out=b.inplace if b.target is not None else None)
