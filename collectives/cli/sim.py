@@ -1,17 +1,38 @@
-"""``python -m collectives sim``: simulate one collective and print steps and bytes."""
+"""``python -m collectives sim``: simulate one collective and print steps and bytes.
+
+With ``--topology`` (or any network flag) the run is also timed on that network
+(:mod:`collectives.sim.timing` defines the step time) and the time is printed beside the
+reference table's alpha-beta-gamma formula; ``--trace FILE`` writes it as a Chrome trace.
+"""
 
 from __future__ import annotations
 
 import argparse
 import json
+import sys
 
 import numpy as np
 
 from collectives.catalogue import algorithm_info
 from collectives.cli.common import add_call_arguments, format_bytes, format_matrix, op_for
-from collectives.costs import reference_cost
+from collectives.costs import reference_cost, reference_time
+from collectives.errors import InvalidInputError
 from collectives.ops import resolve_op
 from collectives.sim import SimResult, Simulation
+from collectives.sim.network import (
+    DEFAULT_ALPHA,
+    DEFAULT_BANDWIDTH,
+    DEFAULT_GAMMA,
+    DEFAULT_GROUP_SIZE,
+    DEFAULT_INTER_ALPHA,
+    DEFAULT_INTER_BANDWIDTH,
+    TOPOLOGIES,
+    Network,
+    build_network,
+    with_link_overrides,
+)
+from collectives.sim.timing import format_seconds
+from collectives.sim.trace import write_chrome_trace
 from collectives.spec import Problem, example_inputs
 
 HELP = "simulate a collective on N virtual ranks and count every byte"
@@ -30,19 +51,68 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                            f"{DATA_RANK_LIMIT} ranks)")
     mode.add_argument("--provenance", action="store_true",
                       help="track where every element came from and check the postcondition")
+    net = parser.add_argument_group(
+        "network", "time the run on a network; any of these flags turns timing on")
+    net.add_argument("--topology", "-t", metavar="TOPOLOGY",
+                     help=f"{', '.join(TOPOLOGIES)} or a JSON file (format in "
+                          "collectives/sim/network.py); default fully_connected")
+    net.add_argument("--alpha", type=float, metavar="SECONDS",
+                     help=f"latency of every link (default {DEFAULT_ALPHA:g})")
+    net.add_argument("--bandwidth", type=float, metavar="BYTES_PER_S",
+                     help=f"bandwidth of every link (default {DEFAULT_BANDWIDTH:g})")
+    net.add_argument("--gamma", type=float, metavar="SECONDS_PER_BYTE",
+                     help=f"reduction cost of every rank (default {DEFAULT_GAMMA:g})")
+    net.add_argument("--slow-link", action="append", default=[], metavar="A-B:BW[:ALPHA]",
+                     help="give the links A->B and B->A their own bandwidth (and latency), e.g. "
+                          "2-3:1e9 or 3-switch:1e9:5e-6; repeatable")
+    net.add_argument("--group-size", type=int, metavar="G",
+                     help=f"hierarchical: ranks per node (default {DEFAULT_GROUP_SIZE})")
+    net.add_argument("--inter-alpha", type=float, metavar="SECONDS",
+                     help=f"hierarchical: latency of the links to the switch between nodes "
+                          f"(default {DEFAULT_INTER_ALPHA:g})")
+    net.add_argument("--inter-bandwidth", type=float, metavar="BYTES_PER_S",
+                     help=f"hierarchical: bandwidth of the links to the switch between nodes "
+                          f"(default {DEFAULT_INTER_BANDWIDTH:g})")
+    net.add_argument("--trace", metavar="FILE",
+                     help="write the timed run as a Chrome trace (open in Perfetto or "
+                          "chrome://tracing)")
+
+
+_FIGURES = ("alpha", "bandwidth", "gamma", "group_size", "inter_alpha", "inter_bandwidth")
+_HIERARCHICAL_ONLY = ("group_size", "inter_alpha", "inter_bandwidth")
+
+
+def network_for(args: argparse.Namespace) -> Network | None:
+    """The network the flags describe, or None when no network flag was given."""
+    given = {name: getattr(args, name) for name in _FIGURES if getattr(args, name) is not None}
+    if args.topology is None and not given and not args.slow_link and args.trace is None:
+        return None
+    topology = args.topology or "fully_connected"
+    flag = next(iter(given), None)
+    if topology not in TOPOLOGIES and flag is not None:
+        raise InvalidInputError(f"expected the figures of a topology file inside the file, got "
+                                f"--{flag.replace('_', '-')} with --topology {topology}")
+    misplaced = next((name for name in _HIERARCHICAL_ONLY if name in given), None)
+    if topology != "hierarchical" and misplaced:
+        raise InvalidInputError(f"expected --{misplaced.replace('_', '-')} only with --topology "
+                                f"hierarchical, got --topology {topology}")
+    network = build_network(topology, args.ranks, **given)
+    return with_link_overrides(network, args.slow_link)
 
 
 def simulate_call(args: argparse.Namespace) -> SimResult:
     """Run the simulation the arguments describe."""
     op = op_for(args.collective, args.op) or "sum"
     algorithm_info(args.collective, args.algorithm)
+    network = network_for(args)
+    keep = True if args.trace else None
     if args.count_only or args.ranks > DATA_RANK_LIMIT:
         return Simulation.count_only(args.collective, ranks=args.ranks, count=args.count,
                                      dtype=args.dtype, algorithm=args.algorithm, op=op,
-                                     root=args.root).run()
+                                     root=args.root, network=network, keep_transfers=keep).run()
     inputs = example_inputs(args.collective, args.ranks, args.count, args.dtype, root=args.root)
     return Simulation(args.collective, inputs, algorithm=args.algorithm, op=op, root=args.root,
-                      provenance=args.provenance).run()
+                      provenance=args.provenance, network=network, keep_transfers=keep).run()
 
 
 def reference_for(result: SimResult) -> Problem:
@@ -52,14 +122,63 @@ def reference_for(result: SimResult) -> Problem:
                    result.root, op)
 
 
+def nominal_reference_time(result: SimResult) -> float | None:
+    """The reference formula's time with the network's nominal figures (alpha, 1/bandwidth,
+    gamma); None without a network or for an algorithm the table lacks."""
+    if result.links is None:
+        return None
+    network = result.links.network
+    try:
+        return reference_time(reference_for(result), result.algorithm, network.alpha,
+                              1 / network.bandwidth, network.gamma_default)
+    except KeyError:
+        return None
+
+
+def print_timing(result: SimResult) -> None:
+    """The network, the time beside the reference formula, the slowest step, the links."""
+    assert result.links is not None and result.step_times is not None and result.time is not None
+    network = result.links.network
+    print(f"network: {network.describe()}")
+    reference = nominal_reference_time(result)
+    formula = "" if reference is None else (
+        f" (reference formula {format_seconds(reference)} = alpha-beta-gamma with alpha "
+        f"{network.alpha:g} s, beta 1/{network.bandwidth:g} s/B, gamma "
+        f"{network.gamma_default:g} s/B)")
+    print(f"time: {format_seconds(result.time)}{formula}")
+    if len(result.step_times):
+        slowest = int(result.step_times.argmax())
+        print(f"slowest step: {format_seconds(float(result.step_times[slowest]))} (step "
+              f"{slowest}, {result.steps[slowest].label or 'unlabelled'}); fastest "
+              f"{format_seconds(float(result.step_times.min()))}")
+    busiest = result.links.busiest()
+    if busiest is not None:
+        name, nbytes, busy = busiest
+        share = f" ({100 * busy / result.time:.1f}% of the run)" if result.time else ""
+        print(f"busiest link: {name} carried {nbytes} bytes = {format_bytes(nbytes)}, busy "
+              f"{format_seconds(busy)}{share}")
+    links = result.links
+    if 0 < len(links.link_ids) <= 32:
+        print("bytes per link:")
+        for name, nbytes, busy in zip(links.names, links.nbytes.tolist(), links.busy.tolist(),
+                                      strict=True):
+            print(f"  {name:>12}: {nbytes:>12}  busy {format_seconds(busy)}")
+
+
 def run(args: argparse.Namespace) -> int:
     """Print a summary (or JSON) of the simulated run beside the reference's figures."""
     result = simulate_call(args)
     reference = reference_cost(reference_for(result), result.algorithm)
+    if args.trace:
+        trace = write_chrome_trace(result, args.trace)
+        print(f"trace: {len(trace['traceEvents'])} events written to {args.trace}",
+              file=sys.stderr)
     if args.json:
         summary = result.to_dict()
         summary["reference"] = {"steps": reference.steps,
                                 "bytes_sent": reference.bytes_sent.tolist()}
+        if result.links is not None:
+            summary["reference"]["time"] = nominal_reference_time(result)
         print(json.dumps(summary))
         return 0 if result.verified is not False else 1
     n = result.ranks
@@ -84,4 +203,6 @@ def run(args: argparse.Namespace) -> int:
         print("result equals numpy's answer: " + ("yes" if result.verified else "NO"))
     if result.provenance_checked:
         print("provenance: every output element came from exactly the inputs it should")
+    if result.links is not None:
+        print_timing(result)
     return 0 if result.verified is not False else 1
