@@ -133,7 +133,7 @@ def test_pieces_to_one_peer_are_one_message():
     (Step(src=0, dst=1, src_start=0, dst_start=3, length=2),
      r"expected dst ranges inside the 4-element working buffer, got one reaching 5"),
     (Step(src=0, dst=1, src_start=-1, dst_start=0, length=1),
-     r"expected src ranges inside the 4-element working buffer"),
+     r"expected src ranges inside the 4-element working buffer, got one starting at -1"),
     (Step(src=0, dst=3, src_start=0, dst_start=0, length=1),
      r"expected dst ranks in 0\.\.2, got 3\.\.3"),
     (Step(src=-1, dst=0, src_start=0, dst_start=0, length=1),
@@ -155,6 +155,26 @@ def test_writing_one_element_twice_in_a_step_is_refused():
     step = Step.from_transfers([Transfer(0, 1, 0, 0, 2), Transfer(1, 1, 3, 1, 1)])
     with pytest.raises(ScheduleError, match=r"rank 1 is written twice at element 1"):
         _run(step)
+
+
+def test_count_only_refuses_a_double_write_too():
+    """Count-only mode applies the same check: a schedule is valid or not whatever the mode."""
+    step = Step(src=[0, 1], dst=[1, 1], src_start=0, dst_start=[0, 3], length=[4, 2])
+    sim = Simulation.count_only("allreduce", ranks=3, count=6, algorithm="bad",
+                                schedule=_schedule(step))
+    with pytest.raises(ScheduleError, match=r"rank 1 is written twice at element 3"):
+        sim.step()
+
+
+def test_pieces_that_touch_but_do_not_overlap_are_fine():
+    """Rank 1 receiving [0, 2) from rank 0 and [2, 4) as a local copy writes no element
+    twice; the local copy crosses no link and costs no bytes."""
+    step = Step(src=[0, 1], dst=[1, 1], src_start=[0, 0], dst_start=[0, 2], length=2)
+    sim = Simulation("allreduce", [np.arange(4) + 10 * r for r in range(2)], algorithm="ok",
+                     schedule=_schedule(step))
+    record = sim.step()
+    assert sim.buffers[1].tolist() == [0, 1, 10, 11]
+    assert (record.messages, record.bytes) == (1, 2 * 8)
 
 
 def test_a_schedule_must_yield_steps():

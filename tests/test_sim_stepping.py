@@ -165,3 +165,15 @@ def test_to_dict_is_json_ready():
     assert summary["bytes_sent"] == [48] * 4 and summary["total_bytes"] == 192
     assert summary["traffic"][3][0] == 48 and summary["dtype"] == "int32"
     assert summary["steps"] == 6 and summary["verified"] is True
+
+
+def test_changing_an_input_after_the_start_changes_nothing():
+    """The simulation keeps its own copy of the inputs: writing into the caller's arrays while
+    it runs changes neither the result nor its verification."""
+    inputs = [np.arange(4) + 10 * r for r in range(3)]
+    sim = Simulation("allreduce", inputs, algorithm="tree")
+    sim.step()
+    inputs[0][:] = 1000
+    result = sim.run()
+    assert result.verified is True
+    assert result.outputs[2].tolist() == [30, 33, 36, 39]

@@ -151,8 +151,8 @@ class Simulation:
         resolved = resolve_op(op) if collective in REDUCING else None
         problem = problem_from_inputs(collective, inputs, root=root, op=resolved)
         self._setup(problem, algorithm, keep_transfers, schedule, network)
-        self._inputs = [None if x is None else np.ascontiguousarray(x).reshape(-1)
-                        for x in inputs]
+        self._inputs = [None if x is None else np.array(x, order="C").reshape(-1)
+                        for x in inputs]  # a copy: changing an input later changes no answer
         self._work: list[np.ndarray] | None = []
         for rank in range(problem.ranks):
             work = np.zeros(problem.work_size, dtype=problem.dtype)
@@ -363,9 +363,10 @@ class Simulation:
         for name in ("src_start", "dst_start"):
             start = getattr(step, name)
             if len(step) and (start.min() < 0 or (start + step.length).max() > size):
+                got = (f"one starting at {int(start.min())}" if start.min() < 0
+                       else f"one reaching {int((start + step.length).max())}")
                 raise ScheduleError(f"{where}: expected {name.split('_')[0]} ranges inside the "
-                                    f"{size}-element working buffer, got one reaching "
-                                    f"{int((start + step.length).max())}")
+                                    f"{size}-element working buffer, got {got}")
         remote = step.remote
         src, dst = step.src[remote], step.dst[remote]
         for role, ranks, peers in (("sends to", src, dst), ("receives from", dst, src)):
@@ -379,17 +380,19 @@ class Simulation:
                     f"{where}: rank {rank} {role} ranks {named}; the step model expected at "
                     f"most one peer per direction per step, got {len(named)}"
                 )
-        if self._work is not None:
-            for dst in np.unique(step.dst):
-                mine = np.flatnonzero(step.dst == dst)
-                spans = sorted((int(step.dst_start[i]), int(step.dst_start[i] + step.length[i]))
-                               for i in mine if step.length[i])
-                for (_, stop), (start, _) in itertools.pairwise(spans):
-                    if start < stop:
-                        raise ScheduleError(
-                            f"{where}: rank {int(dst)} is written twice at element {start}; "
-                            "expected each element written at most once per step"
-                        )
+        written = step.length > 0
+        if np.bincount(step.dst[written], minlength=1).max() > 1:  # a rank gets several pieces
+            dst, start = step.dst[written], step.dst_start[written]
+            stop = start + step.length[written]
+            order = np.lexsort((start, dst))  # by rank, then start: an overlap shows next door
+            dst, start, stop = dst[order], start[order], stop[order]
+            twice = np.flatnonzero((dst[1:] == dst[:-1]) & (start[1:] < stop[:-1]))
+            if twice.size:
+                first = twice[0] + 1
+                raise ScheduleError(
+                    f"{where}: rank {int(dst[first])} is written twice at element "
+                    f"{int(start[first])}; expected each element written at most once per step"
+                )
 
     def _reduce(self, target: np.ndarray, incoming: np.ndarray, source_first: bool) -> None:
         assert self.problem.op is not None
