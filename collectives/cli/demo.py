@@ -9,50 +9,18 @@ import subprocess
 import sys
 from pathlib import Path
 
-import numpy as np
-
-from collectives.partition import chunk_offsets
-from collectives.sim import Simulation
+from collectives.sim import walkthrough
 
 HELP = "simulate a 4-rank ring all-reduce step by step, then run it for real under mpiexec"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Arguments of ``demo``."""
-    parser.add_argument("--ranks", "-n", type=int, default=4, help="number of ranks N")
-    parser.add_argument("--count", "-c", type=int, default=8, help="elements per rank")
+    parser.add_argument("--ranks", "-n", type=int, default=4,
+                        help="MPI processes for the real run")
+    parser.add_argument("--count", "-c", type=int, default=1 << 16,
+                        help="float32 elements per rank in the real run")
     parser.add_argument("--no-mpi", action="store_true", help="skip the real run under mpiexec")
-
-
-def _chunks_line(buffer: np.ndarray, offsets: np.ndarray) -> str:
-    return " | ".join(" ".join(f"{int(v):>3}" for v in buffer[offsets[i]:offsets[i + 1]])
-                      for i in range(len(offsets) - 1))
-
-
-def simulated_tour(ranks: int, count: int) -> None:
-    """Step through a ring all-reduce on ``ranks`` virtual ranks, printing every buffer."""
-    inputs = [np.arange(count, dtype=np.int64) + 100 * rank for rank in range(ranks)]
-    simulation = Simulation("allreduce", inputs, algorithm="ring", provenance=True)
-    offsets = chunk_offsets(count, ranks)
-    print(f"== Simulated ring all-reduce: N={ranks} ranks, {count} int64 elements each ==")
-    print("chunks are separated by |; rank r starts with 100·r + position\n")
-    print("start")
-    for rank, buffer in enumerate(simulation.buffers):
-        print(f"  rank {rank}: {_chunks_line(buffer, offsets)}")
-    while not simulation.done:
-        record = simulation.step()
-        print(f"step {record.index + 1}: {record.label} ({record.bytes} bytes in "
-              f"{record.messages} messages)")
-        for rank, buffer in enumerate(simulation.buffers):
-            print(f"  rank {rank}: {_chunks_line(buffer, offsets)}")
-    result = simulation.result()
-    nbytes = count * 8
-    print(f"\nsteps: {result.num_steps} = 2(N-1) = {2 * (ranks - 1)}")
-    print(f"bytes sent per rank: {result.bytes_sent.tolist()}; 2(N-1)K/N = "
-          f"{2 * (ranks - 1) * nbytes / ranks:g}")
-    print(f"all ranks together: {result.total_bytes} = 2(N-1)K = {2 * (ranks - 1) * nbytes}")
-    print(f"equals numpy's sum on every rank: {'yes' if result.verified else 'NO'}; "
-          "provenance: each element reduced from every rank exactly once\n")
 
 
 def mpiexec_path() -> str:
@@ -79,7 +47,8 @@ def real_tour(ranks: int, count: int) -> int:
 
 def run(args: argparse.Namespace) -> int:
     """The simulated tour, then (unless --no-mpi) the real run."""
-    simulated_tour(args.ranks, args.count)
+    walkthrough.main()
+    print()
     if args.no_mpi:
         return 0
-    return real_tour(args.ranks, max(args.count, 1 << 16))
+    return real_tour(args.ranks, args.count)
