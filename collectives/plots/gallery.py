@@ -32,8 +32,9 @@ CAPTIONS: dict[str, str] = {
                                    "the broadcast; a message to a rank two hops away appears "
                                    "on both links it crosses.",
     "timeline_alltoall_ring.png": "Pairwise all-to-all on a 5-rank ring: at step s every rank "
-                                  "sends s hops away, so s messages share each link; they split "
-                                  "its row and the step lasts s times as long.",
+                                  "sends to the rank s ahead, h = min(s, N-s) hops away, so h "
+                                  "messages share each link; they split its row and the step "
+                                  "lasts h times as long.",
     "bytes_per_rank.png": "Bytes each rank sends in all-reduce against N: ring stays on "
                           "2(N-1)K/N, which tends to 2K; the tree's mean is the same, but its "
                           "root sends lg N times K.",

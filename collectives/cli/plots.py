@@ -1,0 +1,29 @@
+"""``python -m collectives plots``: draw the README's pictures into a folder (default plots/)."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+HELP = "draw the pictures (traffic, link bytes, step timelines, scaling) as PNG files"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Arguments of ``plots``."""
+    parser.add_argument("--out", "-o", default="plots", type=Path,
+                        help="folder to write the PNG files into (default plots/)")
+    parser.add_argument("--max-ranks-bytes", type=int, default=1024, metavar="N",
+                        help="largest N of the bytes-per-rank sweep (powers of two from 2)")
+    parser.add_argument("--max-ranks-time", type=int, default=256, metavar="N",
+                        help="largest N of the time sweep (powers of two from 2)")
+
+
+def run(args: argparse.Namespace) -> int:
+    """Write every picture and say what each shows."""
+    from collectives.plots.gallery import CAPTIONS, make_gallery
+
+    pictures = make_gallery(args.out, max_ranks_bytes=args.max_ranks_bytes,
+                            max_ranks_time=args.max_ranks_time)
+    for name, picture in pictures.items():
+        print(f"{picture.path}: {CAPTIONS[name]}")
+    return 0
