@@ -285,7 +285,7 @@ def test_json_hierarchical_base(tmp_path):
                                                     "'hierarchical'"),
     ({"ranks": 4, "base": "ring", "rank_gamma": {"7": 1e-11}},
      r"'rank_gamma' '7': expected a rank in 0\.\.3"),
-)
+])
 def test_json_errors_say_what_and_where(tmp_path, spec, match):
     """Every mistake in a topology file is an error naming the file, the key and the fault."""
     path = _write(tmp_path, spec)
