@@ -206,7 +206,3 @@ def run_sweep(comm: Any, communicator: Any, config: BenchConfig,
                       out_of_place, halves[1], memory)
         del buffers, expected
 
-
-def measure(comm: Any, communicator: Any, config: BenchConfig) -> list[Row]:
-    """All rows of the sweep as a list (see :func:`run_sweep`)."""
-    return list(run_sweep(comm, communicator, config))
