@@ -57,9 +57,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                      help=f"{', '.join(TOPOLOGIES)} or a JSON file (format in "
                           "collectives/sim/network.py); default fully_connected")
     net.add_argument("--alpha", type=float, metavar="SECONDS",
-                     help=f"latency of every link (default {DEFAULT_ALPHA:g})")
+                     help=f"latency of every link (inside a node, for hierarchical; default "
+                          f"{DEFAULT_ALPHA:g})")
     net.add_argument("--bandwidth", type=float, metavar="BYTES_PER_S",
-                     help=f"bandwidth of every link (default {DEFAULT_BANDWIDTH:g})")
+                     help=f"bandwidth of every link (inside a node, for hierarchical; default "
+                          f"{DEFAULT_BANDWIDTH:g})")
     net.add_argument("--gamma", type=float, metavar="SECONDS_PER_BYTE",
                      help=f"reduction cost of every rank (default {DEFAULT_GAMMA:g})")
     net.add_argument("--slow-link", action="append", default=[], metavar="A-B:BW[:ALPHA]",
