@@ -1,20 +1,21 @@
 """The thin per-call transport every algorithm sends and receives through.
 
 Every message of one call carries the same tag: a 15-bit hash of the call's signature
-(collective, algorithm, dtype, count, root, op). A receive takes the next message from the named
-source whatever its tag (``MPI.ANY_TAG``), probes it first (``Mprobe``) and only then receives
-it, so nothing is ever truncated or read into the wrong place:
+(collective, algorithm, dtype, count, root, op). A receive is posted for the named source with
+any tag (``MPI.ANY_TAG``) before the matching send starts, and its status is checked once it
+completes:
 
 - a tag other than this call's means the ranks disagree on the call: :class:`MismatchError`
   ("... got one of a different call: ranks disagree on collective, algorithm, dtype, count,
   root or op");
 - a byte count other than the one expected: :class:`MismatchError` ("expected 400 bytes from
-  rank 2, got 396").
+  rank 2, got 396"); a longer message, which MPI refuses as truncated, gives the same error.
 
-The wrong message is still taken off the wire (into a throwaway buffer) so its sender is not
-left blocked in a send. Messages travel as raw bytes (``MPI.BYTE``), so any numpy dtype moves;
-zero-length messages are sent like any other. MPI keeps the messages from one source in order,
-so with a specific source and no wildcard source, the messages of consecutive calls cannot cross.
+The error is raised before the algorithm uses what arrived, so a disagreement never ends in a
+silent truncation or a result built from wrong data. Messages travel as raw bytes
+(``MPI.BYTE``), so any numpy dtype moves; zero-length messages are sent like any other. MPI keeps
+the messages from one source in order, and every receive names its source, so the messages of
+consecutive calls cannot cross.
 
 While a recording is on, the transport adds the bytes of every send to its peer's counter.
 """
@@ -100,25 +101,41 @@ class Transport:
 
     def recv(self, into: np.ndarray, source: int) -> None:
         """Receive exactly ``into.nbytes`` bytes of this call from ``source`` into ``into``."""
-        message = self._comm.Mprobe(source, MPI.ANY_TAG, self._status)
-        tag, nbytes = self._status.Get_tag(), self._status.Get_count(MPI.BYTE)
-        if tag == self._tag and nbytes == into.nbytes:
-            message.Recv([into, MPI.BYTE])
-            return
-        message.Recv([bytearray(nbytes), MPI.BYTE])  # off the wire, so its sender can go on
-        if tag != self._tag:
-            raise MismatchError(
-                f"expected a message of {self.signature.describe()} from rank {source}, got one "
-                f"of a different call ({nbytes} bytes, expected {into.nbytes}): ranks disagree "
-                "on collective, algorithm, dtype, count, root or op"
-            )
-        raise MismatchError(
-            f"expected {into.nbytes} bytes from rank {source}, got {nbytes} "
-            f"(in {self.signature.describe()})"
-        )
+        self.wait_recv(self.irecv(into, source), into, source)
 
     def sendrecv(self, data: np.ndarray, dest: int, into: np.ndarray, source: int) -> None:
         """Send ``data`` to ``dest`` while receiving ``into`` from ``source`` (one step)."""
-        request = self.isend(data, dest)
-        self.recv(into, source)
-        request.Wait()
+        receive = self.irecv(into, source)
+        send = self.isend(data, dest)
+        self.wait_recv(receive, into, source)
+        send.Wait()
+
+    def irecv(self, into: np.ndarray, source: int) -> MPI.Request:
+        """Post the receive of ``into`` from ``source``; complete it with :meth:`wait_recv`."""
+        return self._comm.Irecv([into, MPI.BYTE], source, MPI.ANY_TAG)
+
+    def wait_recv(self, request: MPI.Request, into: np.ndarray, source: int) -> None:
+        """Complete a receive and check that it was this call's message, of the right size."""
+        status = self._status
+        try:
+            request.Wait(status)
+            nbytes = status.Get_count(MPI.BYTE)
+        except MPI.Exception as error:
+            if error.Get_error_class() != MPI.ERR_TRUNCATE:
+                raise
+            nbytes = None  # longer than expected
+        if status.Get_tag() != self._tag:
+            raise MismatchError(
+                f"expected a message of {self.signature.describe()} from rank {source}, got one "
+                f"of a different call ({_size(nbytes)}, expected {into.nbytes}): ranks disagree "
+                "on collective, algorithm, dtype, count, root or op"
+            )
+        if nbytes != into.nbytes:
+            raise MismatchError(
+                f"expected {into.nbytes} bytes from rank {source}, got {_size(nbytes)} "
+                f"(in {self.signature.describe()})"
+            )
+
+
+def _size(nbytes: int | None) -> str:
+    return "a longer message (MPI: truncated)" if nbytes is None else f"{nbytes} bytes"
