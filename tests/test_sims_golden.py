@@ -13,14 +13,23 @@ import pytest
 
 SIMS = Path(__file__).resolve().parent.parent / "sims"
 
-# Scripts compared here; each has its golden output beside it as NAME.out.
-SCRIPTS = ["ring_allreduce"]
+# Every script with its golden output beside it as NAME.out.
+SCRIPTS = sorted(path.stem for path in SIMS.glob("*.out"))
+
+
+def _launcher_free_env() -> dict[str, str]:
+    """This environment without the variables an MPI launcher sets (a script would take itself
+    for an MPI rank), with UTF-8 output."""
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith(("PMI_", "OMPI_", "_PYTEST_MPI"))}
+    return {**env, "PYTHONIOENCODING": "utf-8", "COLUMNS": "100"}
 
 
 @pytest.mark.parametrize("name", SCRIPTS)
 def test_script_prints_its_golden_output(name):
-    """``python sims/NAME.py`` exits 0, writes nothing to stderr, and prints NAME.out exactly."""
-    env = {**os.environ, "PYTHONIOENCODING": "utf-8", "COLUMNS": "100"}
+    """``python sims/NAME.py`` exits 0, writes nothing to stderr (no progress bar off a
+    terminal), and prints NAME.out exactly."""
+    env = _launcher_free_env()
     done = subprocess.run([sys.executable, str(SIMS / f"{name}.py")], capture_output=True,
                           text=True, encoding="utf-8", timeout=120, check=False,
                           cwd=SIMS.parent, env=env)
@@ -34,7 +43,16 @@ def test_script_prints_its_golden_output(name):
         pytest.fail(f"output differs from the golden file:\n{diff}")
 
 
-def test_every_golden_file_has_its_script():
-    """Each golden file listed here sits beside a script of the same name."""
-    for name in SCRIPTS:
-        assert (SIMS / f"{name}.py").is_file() and (SIMS / f"{name}.out").is_file()
+def test_every_script_has_its_golden_file():
+    """Each script in sims/ has a golden output, and each golden output its script."""
+    scripts = sorted(path.stem for path in SIMS.glob("*.py"))
+    assert scripts == SCRIPTS
+
+
+def test_slowest_link_output_says_every_time_equals_the_formula():
+    """Every row of the slowest-link table marks all three simulated times '=' (equal to the
+    formula), none '!'."""
+    rows = [line for line in (SIMS / "slowest_link.out").read_text(encoding="utf-8").splitlines()
+            if line[:4].strip().isdigit()]
+    assert len(rows) == 11
+    assert all(row.count(" = ") == 3 and "!" not in row for row in rows)
