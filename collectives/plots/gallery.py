@@ -11,6 +11,7 @@ from collectives.plots.traffic import link_bars, traffic_heatmap
 from collectives.sim.engine import Simulation
 from collectives.sim.network import ring
 from collectives.sim.sweep import timed_run
+from collectives.tensor_parallel.plot import plot_block_volume
 
 SMALL_COUNT = 8 * 1024  #: float32 elements of the small runs: K = 32 KiB
 
@@ -41,6 +42,9 @@ CAPTIONS: dict[str, str] = {
     "time_vs_ranks.png": "All-reduce time against N on uniform links and on a ring with one "
                          "link 10x slower: ring all-reduce's time goes flat at 2K/B_slowest, "
                          "set by that link and not by N.",
+    "tensor_parallel_volume.png": "Bytes each rank sends per tensor-parallel block against N, "
+                                  "inference and training, measured on the simulator beside "
+                                  "2(N-1)/N*bsh*itemsize and the textbook 2bsh and 4bsh.",
 }
 
 
@@ -71,6 +75,7 @@ def make_gallery(out: str | Path, *, max_ranks_bytes: int = 1024,
                                                    out / "bytes_per_rank.png")
     pictures["time_vs_ranks.png"] = time_scaling(_powers_of_two(max_ranks_time),
                                                  out / "time_vs_ranks.png")
+    pictures["tensor_parallel_volume.png"] = plot_block_volume(out / "tensor_parallel_volume.png")
     return pictures
 
 

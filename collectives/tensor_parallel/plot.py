@@ -39,10 +39,11 @@ class BlockVolume:
     measured: dict[str, list[int]] = field(default_factory=dict)  #: "mlp inference", ...
     formula: dict[str, list[float]] = field(default_factory=dict)  #: "inference", "training"
     textbook: dict[str, int] = field(default_factory=dict)  #: 2bsh, 4bsh in bytes
+    path: Path | None = None  #: where the picture was written, once it is
 
     def to_dict(self) -> dict:
         """A JSON-ready copy."""
-        return asdict(self)
+        return {**asdict(self), "path": None if self.path is None else str(self.path)}
 
 
 def _block_bytes(group: SimGroup, blocks: dict[str, ParallelMLP | ParallelAttention],
@@ -112,6 +113,7 @@ def plot_block_volume(path: str | Path, **kwargs) -> BlockVolume:
     ax.legend(fontsize=7, loc="lower right")
     ax.grid(True, alpha=0.3)
     fig.tight_layout()
-    fig.savefig(path, dpi=120)
+    fig.savefig(path, dpi=100)
     plt.close(fig)
+    volume.path = Path(path)
     return volume
