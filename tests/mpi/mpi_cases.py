@@ -169,12 +169,10 @@ def simulated_traffic(collective: str, algorithm: str, size: int, count: int, dt
                                  root=root).run().traffic
 
 
-def _all_ranks_agree(value: bytes) -> bool:
-    return len(set(MPI.COMM_WORLD.allgather(value))) == 1
-
-
-def check_case(comm: Communicator, case: Case) -> list[str]:
-    """Run ``case`` with its algorithm and with MPI's built-in collective; the failures seen."""
+def check_case(comm: Communicator, case: Case,
+               peers: MPI.Intracomm = MPI.COMM_WORLD) -> list[str]:
+    """Run ``case`` with its algorithm and with MPI's built-in collective; the failures seen.
+    ``peers`` is an mpi4py communicator of the same ranks, for comparing results across them."""
     size, rank = comm.size, comm.rank
     problem = problem_of(case, size)
     inputs = inputs_of(case, problem)
@@ -199,7 +197,7 @@ def check_case(comm: Communicator, case: Case) -> list[str]:
                                   case.dtype, case.root, op)
     if not np.array_equal(measured, simulated):
         failures.append(f"{case}: traffic\n{measured}\ndiffers from the simulator's\n{simulated}")
-    if case.collective == "allreduce" and not _all_ranks_agree(np.asarray(result).tobytes()):
+    if case.collective == "allreduce" and len(set(peers.allgather(result.tobytes()))) != 1:
         failures.append(f"{case}: ranks hold different bits")
 
     try:

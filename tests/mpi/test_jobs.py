@@ -1,0 +1,71 @@
+"""Whole jobs under ``mpiexec ... python -m mpi4py``, run by subprocess with a timeout: one
+rank's failure ends the job promptly, and the ``traffic`` command checks itself."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+SCRIPTS = Path(__file__).parent / "scripts"
+TIMEOUT = 60  # seconds; a job that hangs fails the test instead of the suite
+
+
+def _mpiexec(ranks: int, *args: str) -> tuple[subprocess.CompletedProcess, float]:
+    """Run ``mpiexec -n ranks python -m mpi4py args...``; the result and the seconds it took."""
+    command = ["mpiexec", "-n", str(ranks), sys.executable, "-m", "mpi4py", *args]
+    start = time.monotonic()
+    completed = subprocess.run(command, capture_output=True, text=True, timeout=TIMEOUT,
+                               check=False)
+    return completed, time.monotonic() - start
+
+
+@pytest.mark.parametrize(("script", "message"), [
+    ("mismatch.py", r"MismatchError: expected a message of allreduce/ring float32 x10[01]"),
+    ("raise_midway.py", r"RuntimeError: rank 1 gives up in the middle of the collective"),
+])
+def test_one_failing_rank_ends_the_whole_job(script: str, message: str) -> None:
+    """A rank that raises mid-collective aborts the job: non-zero exit, its message shown,
+    no rank finishing, and well before the timeout."""
+    completed, seconds = _mpiexec(3, str(SCRIPTS / script))
+    output = completed.stdout + completed.stderr
+    assert completed.returncode != 0, output
+    assert "finished" not in completed.stdout, output
+    assert re.search(message, output), output
+    assert seconds < TIMEOUT / 2, f"took {seconds:.0f} s"
+
+
+def test_traffic_command_json_equals_the_simulator() -> None:
+    """``traffic --json`` reports the measured matrix, equal to the simulator's, and a correct
+    result (a root that makes the binomial subtrees wrap, a count N does not divide)."""
+    completed, _ = _mpiexec(4, "-m", "collectives", "traffic", "scatter", "-a", "binomial",
+                            "-c", "7", "-r", "1", "-d", "int16", "--json")
+    assert completed.returncode == 0, completed.stderr
+    report = json.loads(completed.stdout)
+    assert report["equal"] and report["correct"] and report["mpi_equal"]
+    assert report["measured"] == report["simulated"]
+    # root 1 sends rank 2 its block, and rank 3 the blocks of ranks 3 and 0 (a wrapped subtree)
+    assert report["measured"][1] == [0, 0, 14, 28]
+    assert report["measured"][3] == [14, 0, 0, 0]
+
+
+def test_traffic_command_prints_both_matrices() -> None:
+    """The text report shows the two matrices side by side and says they are equal."""
+    completed, _ = _mpiexec(3, "-m", "collectives", "traffic", "allreduce", "-a", "ring",
+                            "-c", "10")
+    assert completed.returncode == 0, completed.stderr
+    assert "measured over MPI (left) and simulated (right)" in completed.stdout
+    assert "traffic equals the simulator's: yes" in completed.stdout
+    assert "result equals numpy's answer: yes" in completed.stdout
+
+
+def test_traffic_command_refuses_an_algorithm_the_simulator_lacks() -> None:
+    """An unknown algorithm is one error line from rank 0 and a non-zero exit."""
+    completed, _ = _mpiexec(2, "-m", "collectives", "traffic", "allreduce", "-a", "mpi")
+    assert completed.returncode != 0
+    assert completed.stderr.count("error: expected one of the allreduce algorithms") == 1
