@@ -158,7 +158,9 @@ class Communicator:
         if source is not None and source is not result:
             check_apart(result, source, "broadcast")
             result[...] = source
-        work = flat(result) if result.flags.c_contiguous else np.ascontiguousarray(result).ravel()
+        # the root only reads; a strided or read-only buf there travels from a copy
+        contiguous = result.flags.c_contiguous and result.flags.writeable
+        work = flat(result) if contiguous else np.array(result, order="C").reshape(-1)
         self._execute(problem, name, work)
         return result
 
