@@ -55,7 +55,3 @@ class Call:
     def scratch(self, length: int) -> np.ndarray:
         """The call's one scratch chunk: ``length`` elements of the problem's dtype."""
         return self.pool.take(length, self.problem.dtype)
-
-    def elements(self, start: int, stop: int) -> np.ndarray:
-        """The view ``work[start:stop]``."""
-        return self.work[start:stop]

@@ -164,3 +164,13 @@ def test_errors_on_one_rank_send_nothing() -> None:
         total = comm.allreduce(np.full(4, comm.rank + 1.0))
     assert np.array_equal(total, np.full(4, 3.0))
     assert np.array_equal(comm.traffic_matrix(), [[0, 32], [32, 0]])  # 2K - c(r+1) - c(r+2)
+
+
+def test_broadcast_root_may_pass_a_read_only_or_strided_buffer(solo: Communicator) -> None:
+    """The root only reads its buf, so a read-only or strided one is sent from a copy."""
+    frozen = np.arange(4.0)
+    frozen.flags.writeable = False
+    for algorithm in ("binomial", "mpi"):
+        assert solo.broadcast(frozen, algorithm=algorithm) is frozen
+        strided = np.arange(8.0)[::2]
+        assert np.array_equal(solo.broadcast(strided, algorithm=algorithm), [0, 2, 4, 6])
