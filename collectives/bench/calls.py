@@ -33,15 +33,19 @@ class Buffers:
 
     @classmethod
     def allocate(cls, problem: Problem, rank: int, seed: int = 0) -> Buffers:
-        """Fill the input with example data; the result arrays are touched (zeroed) now so no
-        page fault lands in a timed call."""
+        """Fill the input with example data and write every page of the result arrays now, so
+        no first-touch page fault lands in a timed call or counts as a call's memory."""
         p = problem
         source = example_input(p.collective, rank, p.ranks, p.count, p.dtype, root=p.root,
                                seed=seed)
         if source is None and p.collective == "broadcast":
-            source = np.zeros(p.block_shape, dtype=p.dtype)  # non-roots receive into it
+            source = np.empty(p.block_shape, dtype=p.dtype)  # non-roots receive into it
+            source.fill(0)
         out_shape = p.output_shape(rank)
-        target = None if out_shape is None else np.zeros(out_shape, dtype=p.dtype)
+        target = None
+        if out_shape is not None:
+            target = np.empty(out_shape, dtype=p.dtype)
+            target.fill(0)  # np.zeros would map zero pages lazily
         inplace = None
         if p.collective in IN_PLACE and source is not None:
             inplace = source.copy()

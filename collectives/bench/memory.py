@@ -66,22 +66,26 @@ class PeakMemory:
 
 
 class MemoryWatch:
-    """``start()`` before a stretch, ``stop()`` after it: returns its :class:`PeakMemory`."""
+    """``start()`` before a stretch, ``stop()`` after it: returns its :class:`PeakMemory`.
+
+    Tracing starts when the watch is made; make it before any warm-up whose allocations should
+    not count, since the first traced stretch otherwise pays tracing's own start-up.
+    """
 
     def __init__(self) -> None:
+        if not tracemalloc.is_tracing():
+            tracemalloc.start()
         self._traced_before = 0
         self._rss_before = 0
 
     def start(self) -> None:
-        """Begin a stretch (starts tracemalloc on first use)."""
-        if not tracemalloc.is_tracing():
-            tracemalloc.start()
-        tracemalloc.reset_peak()
-        self._traced_before = tracemalloc.get_traced_memory()[0]
+        """Begin a stretch."""
         if reset_peak_rss():
             self._rss_before = current_rss()
         else:
             self._rss_before = peak_rss()
+        tracemalloc.reset_peak()  # last, so reading /proc above does not count
+        self._traced_before = tracemalloc.get_traced_memory()[0]
 
     def stop(self) -> PeakMemory:
         """End the stretch and return how far memory grew during it."""

@@ -10,7 +10,8 @@ Check (``-c 1``): the out-of-place result array is poisoned before the warm-up, 
 call's result is what is checked; in place, the timed calls fold the result into itself again
 and again, so the input is put back and the call made once more. Wrong elements are summed over
 the ranks. With ``--memory`` the peak is taken over exactly these calls of one algorithm (the
-counting of wrong elements comes after).
+counting of wrong elements comes after), after one priming call of one element per
+algorithm.
 
 Everything here runs on every rank; the rows it returns are the same on every rank.
 """
@@ -133,6 +134,16 @@ def _time_half(comm: Any, communicator: Any, config: BenchConfig, problem: Probl
     return seconds
 
 
+def _prime(comm: Any, communicator: Any, config: BenchConfig) -> None:
+    """One timed call of one element per algorithm, so the first row's memory is not charged
+    with the one-off costs of a first call (lazy imports, numpy's first median: about 1 MiB)."""
+    ranks, rank = comm.Get_size(), comm.Get_rank()
+    problem = config.problem(ranks, 1)
+    buffers = Buffers.allocate(problem, rank, config.seed)
+    for algorithm in config.algorithms:
+        time_calls(comm, call_for(communicator, problem, algorithm, buffers, in_place=False), 1, 0)
+
+
 def _largest(comm: Any, memory: PeakMemory) -> PeakMemory:
     from mpi4py import MPI
 
@@ -174,6 +185,8 @@ def run_sweep(comm: Any, communicator: Any, config: BenchConfig,
     watch = MemoryWatch() if config.memory else None
     collective = config.collective
     counts = counts_for_sweep(collective, list(config.sizes), config.dtype, ranks)
+    if watch is not None:
+        _prime(comm, communicator, config)
     for count in counts:
         problem = config.problem(ranks, count)
         nbytes = size_of_count(collective, count, config.dtype, ranks)
