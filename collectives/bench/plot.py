@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from collectives.bench.report import read_csv
+from collectives.bench.sizes import format_size
 from collectives.errors import InvalidInputError
 
 
@@ -69,6 +70,7 @@ def plot_busbw(csv_path: str | Path, png_path: str | Path) -> BusbwPlot:
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    from matplotlib.ticker import FuncFormatter
 
     data = busbw_curves(read_csv(csv_path))
     figure, axes = plt.subplots(figsize=(7, 4.5))
@@ -78,6 +80,7 @@ def plot_busbw(csv_path: str | Path, png_path: str | Path) -> BusbwPlot:
         axes.axhline(data.copy_per_rank_gbs, color="grey", linestyle="--",
                      label=f"copy, per rank ({data.copy_per_rank_gbs:.2f} GB/s)")
     axes.set_xscale("log", base=2)
+    axes.xaxis.set_major_formatter(FuncFormatter(lambda value, _: format_size(int(value))))
     axes.set_xlabel("size (bytes)")
     axes.set_ylabel("busbw, out of place (GB/s)")
     axes.set_title(data.title)
