@@ -36,9 +36,14 @@ class Problem:
     dtype: np.dtype
     root: int = 0
     op: Op | None = None
+    segments: int = 1  #: S, pieces a pipelining algorithm cuts the data into (chunk_counts)
 
     def __post_init__(self) -> None:
         check_collective(self.collective)
+        if isinstance(self.segments, bool) or not isinstance(self.segments, (int, np.integer)) \
+                or self.segments < 1:
+            raise InvalidInputError(f"expected segments, an integer >= 1, got {self.segments!r}")
+        object.__setattr__(self, "segments", int(self.segments))
         object.__setattr__(self, "dtype", as_dtype(self.dtype))
         if self.ranks < 1:
             raise InvalidInputError(f"expected at least 1 rank, got {self.ranks}")
@@ -160,7 +165,7 @@ def block_shape_of(collective: str, shape: tuple[int, ...], ranks: int,
 
 
 def problem_from_inputs(collective: str, inputs: Sequence[np.ndarray | None], *,
-                        root: int = 0, op: Op | None = None) -> Problem:
+                        root: int = 0, op: Op | None = None, segments: int = 1) -> Problem:
     """Check the N ranks' inputs against each other and describe the call they make."""
     check_collective(collective)
     ranks = len(inputs)
@@ -189,7 +194,7 @@ def problem_from_inputs(collective: str, inputs: Sequence[np.ndarray | None], *,
                 f"(rank {leader}'s), got {x.shape} on rank {rank}"
             )
     block = block_shape_of(collective, first.shape, ranks)
-    return Problem(collective, ranks, block, first.dtype, root, op)
+    return Problem(collective, ranks, block, first.dtype, root, op, segments)
 
 
 def reduce_in_rank_order(op: Op, arrays: Sequence[np.ndarray]) -> np.ndarray:
