@@ -20,6 +20,8 @@ COMMANDS: dict[str, str] = {
     "traffic": "collectives.cli.traffic",
     "plots": "collectives.cli.plots",
     "bench": "collectives.cli.bench",
+    "calibrate": "collectives.cli.calibrate",
+    "predict": "collectives.cli.predict",
 }
 
 
