@@ -12,7 +12,15 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from collectives.partition import chunk_counts
+from collectives.fold import is_power_of_two, largest_power_of_two
+from collectives.halving_doubling import (
+    REVERSED,
+    gather_target,
+    home_unit,
+    steps_of,
+    survivor_rank,
+)
+from collectives.partition import chunk_counts, chunk_offsets
 from collectives.spec import Problem
 from collectives.tree import binomial_children, binomial_rounds, binomial_subtree, to_absolute
 
@@ -65,6 +73,188 @@ def _scatter_tree_bytes(problem: Problem, root: int, block: int) -> np.ndarray:
         _subtree_blocks(child, n) for child in binomial_children(v, n)))
 
 
+# -- recursive halving and doubling (collectives.halving_doubling) ------------------------------
+# p is the largest power of two <= N, rem = N - p, L = lg p. For N = p and a count p divides
+# these are the table's rows. Otherwise they add the fold (collectives.fold: a step in, with K
+# from each even rank below 2·rem, and a step out) and count uneven chunks exactly: each time is
+# the table's formula with every step's largest message in place of its even share.
+
+
+def _pof2_rem_steps(ranks: int) -> tuple[int, int, int]:
+    """(p, rem, L)."""
+    pof2 = largest_power_of_two(ranks)
+    return pof2, ranks - pof2, steps_of(pof2)
+
+
+def _aligned_block(offsets: np.ndarray, unit: int, size: int) -> int:
+    """Elements in the aligned block of ``size`` units around ``unit``."""
+    first = unit // size * size
+    return int(offsets[first + size] - offsets[first])
+
+
+def _recursive_doubling_allgather_cost(problem: Problem) -> ReferenceCost:
+    """N = 2**L: L steps, every rank sends N - 1 blocks, K(N - 1)/N."""
+    n, block = problem.ranks, problem.count * problem.itemsize
+    return ReferenceCost(steps_of(n), np.full(n, (n - 1) * block, dtype=np.int64))
+
+
+def _recursive_halving_reduce_scatter_cost(problem: Problem) -> ReferenceCost:
+    """Every rank sends N - 1 blocks, K(N - 1)/N (an odd rank below 2·rem sends N - 2 in the
+    halving and 1 in the unfold), but each even rank below 2·rem all N, K, in the fold."""
+    n, block = problem.ranks, problem.count * problem.itemsize
+    _, rem, lg = _pof2_rem_steps(n)
+    sent = np.full(n, (n - 1) * block, dtype=np.int64)
+    sent[0:2 * rem:2] = n * block
+    return ReferenceCost(lg + 2 * (rem > 0), sent)
+
+
+def _recursive_doubling_allreduce_cost(problem: Problem) -> ReferenceCost:
+    """Survivors send K per step, L·K; the odd ranks below 2·rem K more (the unfold); each even
+    rank below 2·rem K (the fold) alone."""
+    n, k = problem.ranks, problem.nbytes
+    _, rem, lg = _pof2_rem_steps(n)
+    sent = np.full(n, lg * k, dtype=np.int64)
+    sent[0:2 * rem:2] = k
+    sent[1:2 * rem:2] += k
+    return ReferenceCost(lg + 2 * (rem > 0), sent)
+
+
+def _rabenseifner_survivor_elements(count: int, ranks: int) -> tuple[np.ndarray, np.ndarray]:
+    """Per real rank, elements sent in the halving (count - c[home]: all but the home chunk) and
+    in the doubling (the aligned blocks of 1, 2, ..., p/2 chunks around the home chunk)."""
+    pof2, _, lg = _pof2_rem_steps(ranks)
+    offsets = chunk_offsets(count, pof2)
+    halving, doubling = np.zeros(ranks, dtype=np.int64), np.zeros(ranks, dtype=np.int64)
+    for newrank in range(pof2):
+        home, rank = home_unit(newrank, pof2, REVERSED), survivor_rank(newrank, ranks)
+        halving[rank] = count - _aligned_block(offsets, home, 1)
+        doubling[rank] = sum(_aligned_block(offsets, home, 1 << t) for t in range(lg))
+    return halving, doubling
+
+
+def _rabenseifner_allreduce_cost(problem: Problem) -> ReferenceCost:
+    """Survivors send their halving and doubling elements, 2K(p - 1)/p when p divides the count;
+    the odd ranks below 2·rem K more (the unfold); each even rank below 2·rem K (the fold)."""
+    n, k = problem.ranks, problem.nbytes
+    _, rem, lg = _pof2_rem_steps(n)
+    halving, doubling = _rabenseifner_survivor_elements(problem.count, n)
+    sent = (halving + doubling) * problem.itemsize
+    sent[0:2 * rem:2] = k
+    sent[1:2 * rem:2] += k
+    return ReferenceCost(2 * lg + 2 * (rem > 0), sent)
+
+
+def _reduce_scatter_gather_cost(problem: Problem) -> ReferenceCost:
+    """Survivors send their halving elements, then each but the gather's target its aligned block
+    of 2**j chunks, j the lowest bit where its home differs from the target; a root that sat out
+    first gets chunk 0 from newrank 0 (one step more); each even rank below 2·rem sends K."""
+    n, count, s = problem.ranks, problem.count, problem.itemsize
+    pof2, rem, lg = _pof2_rem_steps(n)
+    offsets = chunk_offsets(count, pof2)
+    halving, _ = _rabenseifner_survivor_elements(count, n)
+    sent = halving * s
+    sent[0:2 * rem:2] = problem.nbytes
+    target, stand_in = gather_target(problem.root, n, REVERSED)
+    for newrank in range(pof2):
+        home = home_unit(newrank, pof2, REVERSED)
+        if home != target:
+            lowest = (home ^ target) & -(home ^ target)
+            sent[survivor_rank(newrank, n)] += _aligned_block(offsets, home, lowest) * s
+    if stand_in is not None:
+        sent[stand_in] += _aligned_block(offsets, target, 1) * s
+    return ReferenceCost(2 * lg + (rem > 0) + (stand_in is not None), sent)
+
+
+def _fold_time(problem: Problem, alpha: float, beta: float, gamma: float,
+               unfold_bytes: int | None) -> float:
+    """The fold's step (K reduced at the odd ranks) and, unless None, the unfold's."""
+    if is_power_of_two(problem.ranks):
+        return 0.0
+    fold = alpha + problem.nbytes * (beta + gamma)
+    return fold + (0.0 if unfold_bytes is None else alpha + unfold_bytes * beta)
+
+
+def _recursive_doubling_allgather_time(problem: Problem, alpha: float, beta: float,
+                                       gamma: float) -> float:
+    """The table's L·alpha + K(N - 1)/N·beta (N = 2**L)."""
+    n = problem.ranks
+    return steps_of(n) * alpha + problem.nbytes * (n - 1) / n * beta
+
+
+def _recursive_halving_reduce_scatter_time(problem: Problem, alpha: float, beta: float,
+                                           gamma: float) -> float:
+    """L·alpha + K(N - 1)/N·(beta + gamma) for N = p. Otherwise step t moves at most
+    half + min(half, rem) blocks (half = p >> (t + 1): the first rem units hold two blocks),
+    and the fold and an unfold of one block are added."""
+    block = problem.count * problem.itemsize
+    pof2, rem, lg = _pof2_rem_steps(problem.ranks)
+    halves = [pof2 >> (t + 1) for t in range(lg)]
+    return sum(alpha + (half + min(half, rem)) * block * (beta + gamma) for half in halves) \
+        + _fold_time(problem, alpha, beta, gamma, block)
+
+
+def _recursive_doubling_allreduce_time(problem: Problem, alpha: float, beta: float,
+                                       gamma: float) -> float:
+    """L(alpha + K·beta + K·gamma), plus the fold and an unfold of K."""
+    k, lg = problem.nbytes, _pof2_rem_steps(problem.ranks)[2]
+    return lg * (alpha + k * beta + k * gamma) + _fold_time(problem, alpha, beta, gamma, k)
+
+
+def _rabenseifner_halving_time(problem: Problem, alpha: float, beta: float,
+                               gamma: float) -> float:
+    """Halving step t: as long as the first p >> (t + 1) chunks take (the largest half; the first
+    count % p chunks are one element longer). K(p - 1)/p·(beta + gamma) + L·alpha in all when p
+    divides the count."""
+    pof2, _, lg = _pof2_rem_steps(problem.ranks)
+    offsets = chunk_offsets(problem.count, pof2) * problem.itemsize
+    return sum(alpha + int(offsets[pof2 >> (t + 1)]) * (beta + gamma) for t in range(lg))
+
+
+def _rabenseifner_allreduce_time(problem: Problem, alpha: float, beta: float,
+                                 gamma: float) -> float:
+    """2L·alpha + 2K(N - 1)/N·beta + K(N - 1)/N·gamma for N = p dividing the count. Otherwise:
+    doubling step t as long as the first 2**t chunks take, and the fold and an unfold of K."""
+    pof2, _, lg = _pof2_rem_steps(problem.ranks)
+    offsets = chunk_offsets(problem.count, pof2) * problem.itemsize
+    doubling = sum(alpha + int(offsets[1 << t]) * beta for t in range(lg))
+    return _rabenseifner_halving_time(problem, alpha, beta, gamma) + doubling \
+        + _fold_time(problem, alpha, beta, gamma, problem.nbytes)
+
+
+def _reduce_scatter_gather_time(problem: Problem, alpha: float, beta: float,
+                                gamma: float) -> float:
+    """2L·alpha + 2K(N - 1)/N·beta + K(N - 1)/N·gamma for N = p dividing the count. Otherwise:
+    gather step t sends the aligned blocks of 2**t chunks whose index differs in its lowest bit
+    from the target's, so it takes as long as the first of them (index 0 or 1); a root that sat
+    out adds alpha + c[0]·beta; and the fold."""
+    pof2, _, lg = _pof2_rem_steps(problem.ranks)
+    offsets = chunk_offsets(problem.count, pof2) * problem.itemsize
+    target, stand_in = gather_target(problem.root, problem.ranks, REVERSED)
+    gather = 0.0
+    for t in range(lg):
+        first = (((target >> t) & 1) ^ 1) << t
+        gather += alpha + int(offsets[first + (1 << t)] - offsets[first]) * beta
+    hand_over = 0.0 if stand_in is None else alpha + int(offsets[1]) * beta
+    return _rabenseifner_halving_time(problem, alpha, beta, gamma) + hand_over + gather \
+        + _fold_time(problem, alpha, beta, gamma, None)
+
+
+_HALVING_DOUBLING_COSTS = {
+    ("allgather", "recursive_doubling"): _recursive_doubling_allgather_cost,
+    ("reduce_scatter", "recursive_halving"): _recursive_halving_reduce_scatter_cost,
+    ("allreduce", "recursive_doubling"): _recursive_doubling_allreduce_cost,
+    ("allreduce", "rabenseifner"): _rabenseifner_allreduce_cost,
+    ("reduce", "reduce_scatter_gather"): _reduce_scatter_gather_cost,
+}
+_HALVING_DOUBLING_TIMES = {
+    ("allgather", "recursive_doubling"): _recursive_doubling_allgather_time,
+    ("reduce_scatter", "recursive_halving"): _recursive_halving_reduce_scatter_time,
+    ("allreduce", "recursive_doubling"): _recursive_doubling_allreduce_time,
+    ("allreduce", "rabenseifner"): _rabenseifner_allreduce_time,
+    ("reduce", "reduce_scatter_gather"): _reduce_scatter_gather_time,
+}
+
+
 def reference_cost(problem: Problem, algorithm: str) -> ReferenceCost:
     """Steps and exact bytes sent per rank for ``algorithm`` on ``problem``."""
     n, root = problem.ranks, problem.root
@@ -109,6 +299,8 @@ def reference_cost(problem: Problem, algorithm: str) -> ReferenceCost:
     if key == ("allreduce", "tree"):
         sent = _tree_reduce_bytes(problem, 0, nbytes) + _tree_broadcast_bytes(problem, 0, nbytes)
         return ReferenceCost(2 * rounds, sent)
+    if key in _HALVING_DOUBLING_COSTS:
+        return _HALVING_DOUBLING_COSTS[key](problem)
     raise KeyError(f"no reference cost for {problem.collective} algorithm {algorithm!r}")
 
 
@@ -120,7 +312,9 @@ def reference_time(problem: Problem, algorithm: str, alpha: float, beta: float,
     Written from the table's formulas (``K(N-1)/N`` as it stands), so it is the simulator's time
     on uniform fully connected links when N divides the count. Rows the table lacks are
     composed of rows it has: binomial reduce-scatter is a binomial reduce of K then a binomial
-    scatter; a non-commutative binomial reduce to a root other than 0 adds one hop of K.
+    scatter; a non-commutative binomial reduce to a root other than 0 adds one hop of K. The
+    recursive halving and doubling rows extend to any N with the fold's steps and to uneven
+    chunks with each step's largest message, exactly (see their helpers).
     """
     n, k, rounds = problem.ranks, problem.nbytes, binomial_rounds(problem.ranks)
     share = k * (n - 1) / n  # K(N-1)/N
@@ -144,4 +338,6 @@ def reference_time(problem: Problem, algorithm: str, alpha: float, beta: float,
         return 2 * (n - 1) * alpha + 2 * share * beta + share * gamma
     if key == ("allreduce", "tree"):
         return 2 * rounds * (alpha + k * beta) + rounds * k * gamma
+    if key in _HALVING_DOUBLING_TIMES:
+        return _HALVING_DOUBLING_TIMES[key](problem, alpha, beta, gamma)
     raise KeyError(f"no reference time for {problem.collective} algorithm {algorithm!r}")

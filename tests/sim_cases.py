@@ -11,7 +11,8 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
-from collectives.catalogue import ROOTED
+from collectives.catalogue import CATALOGUE, ROOTED
+from collectives.fold import is_power_of_two
 from collectives.sim import SIM_ALGORITHMS
 
 COLLECTIVES = ("broadcast", "scatter", "gather", "reduce",
@@ -43,9 +44,15 @@ def roots_for(collective: str, ranks: int) -> list[int]:
     return list(range(ranks)) if collective in ROOTED else [0]
 
 
+def runs_at(collective: str, algorithm: str, ranks: int) -> bool:
+    """False where the algorithm refuses N (one that needs a power of two); its refusal is
+    tested on its own."""
+    return is_power_of_two(ranks) or not CATALOGUE[collective][algorithm].needs_power_of_two
+
+
 def cases() -> list[tuple[str, str, int, int, int]]:
-    """(collective, algorithm, N, count, root) for every algorithm, N, count and root."""
-    return [(c, a, n, count, root) for c, a in ALGORITHMS for n in RANKS
+    """(collective, algorithm, N, count, root) for every algorithm, N it takes, count and root."""
+    return [(c, a, n, count, root) for c, a in ALGORITHMS for n in RANKS if runs_at(c, a, n)
             for count in counts_for(n) for root in roots_for(c, n)]
 
 

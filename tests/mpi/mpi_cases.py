@@ -18,6 +18,7 @@ from mpi4py import MPI
 
 from collectives.catalogue import CATALOGUE, REDUCING, ROOTED
 from collectives.errors import UnsupportedError
+from collectives.fold import is_power_of_two
 from collectives.mpi import Communicator
 from collectives.ops import Op, resolve_op
 from collectives.sim import Simulation
@@ -73,6 +74,11 @@ class Case:
                 + (f" op={op}" if self.op is not None else "")
                 + (f" root={self.root}" if self.collective in ROOTED else "")
                 + f" mode={self.mode}" + (f" block={self.block}" if self.block else ""))
+
+
+def runs_at(collective: str, algorithm: str, size: int) -> bool:
+    """False where the algorithm refuses N (one that needs a power of two)."""
+    return is_power_of_two(size) or not CATALOGUE[collective][algorithm].needs_power_of_two
 
 
 def counts_for(size: int) -> list[int]:
