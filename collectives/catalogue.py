@@ -106,3 +106,21 @@ def check_supported(info: AlgorithmInfo, op: Op | None, size: int) -> None:
             f"{info.collective} algorithm {info.name!r} expected a power-of-two number of ranks, "
             f"got {size}; use algorithm {' or '.join(repr(a) for a in able)}"
         )
+
+
+def runnable_algorithms(collective: str, names: list[str], op: Op | None,
+                        size: int) -> tuple[list[str], list[str]]:
+    """Split ``names`` into those that can run with ``op`` on ``size`` ranks and those that
+    refuse; names the catalogue does not list (such as the MPI side's ``mpi``) count as
+    runnable."""
+    able, refused = [], []
+    for name in names:
+        info = CATALOGUE[collective].get(name)
+        try:
+            if info is not None:
+                check_supported(info, op, size)
+        except UnsupportedError:
+            refused.append(name)
+        else:
+            able.append(name)
+    return able, refused

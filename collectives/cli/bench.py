@@ -18,9 +18,9 @@ from typing import Any
 
 import numpy as np
 
-from collectives.catalogue import COLLECTIVES
+from collectives.catalogue import COLLECTIVES, REDUCING, runnable_algorithms
 from collectives.errors import InvalidInputError
-from collectives.ops import OP_NAMES
+from collectives.ops import OP_NAMES, resolve_op
 
 HELP = "nccl-tests style benchmark (algbw, busbw, #wrong) of the MPI collectives, under mpiexec"
 
@@ -129,10 +129,13 @@ def run(args: argparse.Namespace) -> int:
 
     comm = MPI.COMM_WORLD
     rank, ranks = comm.Get_rank(), comm.Get_size()
+    skipped: list[str] = []
     if args.algorithms:
         algorithms = [a.strip() for a in args.algorithms.split(",") if a.strip()]
-    else:
-        algorithms = MPI_ALGORITHMS.names(args.collective)
+    else:  # every registered algorithm that can run here
+        op = resolve_op(args.op) if args.collective in REDUCING else None
+        algorithms, skipped = runnable_algorithms(
+            args.collective, MPI_ALGORITHMS.names(args.collective), op, ranks)
     for name in algorithms:
         MPI_ALGORITHMS.get(args.collective, name)  # an unknown name lists the valid ones
     low, high = parse_size(args.minbytes), parse_size(args.maxbytes)
@@ -144,7 +147,8 @@ def run(args: argparse.Namespace) -> int:
     copy_bytes = parse_size(args.copy_bytes)
     _say(rank, [
         f"# collectives bench: {args.collective}, N = {ranks}, {config.dtype}, "
-        f"algorithms {', '.join(algorithms)}",
+        f"algorithms {', '.join(algorithms)}"
+        + (f" (skipped, cannot run here: {', '.join(skipped)})" if skipped else ""),
         f"# sizes {format_size(low)}B..{format_size(high)}B x{args.stepfactor:g}, "
         f"{args.iters} iterations after {args.warmup_iters} warm-up, check {args.check}",
         "# time: the slowest rank's, each iteration started at a barrier; median of iterations",

@@ -11,8 +11,8 @@ from __future__ import annotations
 import argparse
 import json
 
-from collectives.catalogue import CATALOGUE, COLLECTIVES, check_supported
-from collectives.errors import CollectivesError, InvalidInputError
+from collectives.catalogue import CATALOGUE, COLLECTIVES, runnable_algorithms
+from collectives.errors import InvalidInputError
 from collectives.ops import OP_NAMES
 
 HELP = "predict each algorithm's time with the calibrated model and measure it (under mpiexec)"
@@ -40,14 +40,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def _algorithms(collective: str, requested: str | None, problem) -> list[str]:
     if requested:
         return [name.strip() for name in requested.split(",") if name.strip()]
-    names = []
-    for info in CATALOGUE[collective].values():
-        try:
-            check_supported(info, problem.op, problem.ranks)
-        except CollectivesError:
-            continue
-        names.append(info.name)
-    return names
+    return runnable_algorithms(collective, list(CATALOGUE[collective]), problem.op,
+                               problem.ranks)[0]
 
 
 def run(args: argparse.Namespace) -> int:
