@@ -32,10 +32,15 @@ class AlgorithmInfo:
     summary: str
     keeps_rank_order: bool = True
     needs_power_of_two: bool = False
+    pipelines: bool = False  #: cuts the data into Problem.segments pieces that overlap in flight
 
 
 _ALGORITHMS: tuple[AlgorithmInfo, ...] = (
     AlgorithmInfo("broadcast", "binomial", "binomial tree from the root"),
+    AlgorithmInfo("broadcast", "scatter_allgather",
+                  "binomial scatter of N chunks, then ring all-gather (van de Geijn)"),
+    AlgorithmInfo("broadcast", "pipeline", "chain root -> root + 1 -> ... in S segments",
+                  pipelines=True),
     AlgorithmInfo("scatter", "binomial", "binomial tree, parents forward subtree blocks"),
     AlgorithmInfo("scatter", "linear", "the root sends each rank its block in turn"),
     AlgorithmInfo("gather", "binomial", "binomial tree, parents collect subtree blocks"),
@@ -46,10 +51,15 @@ _ALGORITHMS: tuple[AlgorithmInfo, ...] = (
                   "recursive-halving reduce-scatter, binomial gather to the root (Rabenseifner)",
                   keeps_rank_order=False),
     AlgorithmInfo("allgather", "ring", "N - 1 steps around a ring"),
+    AlgorithmInfo("allgather", "bruck",
+                  "ceil(lg N) steps; at step k rank r sends its blocks r.. to r - 2^k"),
     AlgorithmInfo("allgather", "recursive_doubling",
                   "lg N steps; at step k rank r swaps its 2^k blocks with r XOR 2^k",
                   needs_power_of_two=True),
     AlgorithmInfo("reduce_scatter", "ring", "N - 1 steps around a ring", keeps_rank_order=False),
+    AlgorithmInfo("reduce_scatter", "pairwise",
+                  "N - 1 steps; at step s rank r sends block r + s to rank r + s",
+                  keeps_rank_order=False),
     AlgorithmInfo("reduce_scatter", "binomial",
                   "binomial reduce to rank 0 in rank order, then binomial scatter"),
     AlgorithmInfo("reduce_scatter", "recursive_halving",
@@ -57,12 +67,17 @@ _ALGORITHMS: tuple[AlgorithmInfo, ...] = (
     AlgorithmInfo("allreduce", "ring", "ring reduce-scatter then ring all-gather",
                   keeps_rank_order=False),
     AlgorithmInfo("allreduce", "tree", "binomial reduce to rank 0 then binomial broadcast"),
+    AlgorithmInfo("allreduce", "double_binary_tree",
+                  "NCCL's two trees, half the data each, reduced up and broadcast down in S "
+                  "segments", keeps_rank_order=False, pipelines=True),
     AlgorithmInfo("allreduce", "recursive_doubling",
                   "lg N whole-buffer exchanges with r XOR 2^k, in rank order; fold for other N"),
     AlgorithmInfo("allreduce", "rabenseifner",
                   "recursive-halving reduce-scatter then recursive-doubling all-gather",
                   keeps_rank_order=False),
     AlgorithmInfo("alltoall", "pairwise", "N - 1 steps; at step s rank r sends to r + s"),
+    AlgorithmInfo("alltoall", "bruck",
+                  "ceil(lg N) steps; at step k the blocks whose distance has bit k go 2^k on"),
 )
 
 CATALOGUE: dict[str, dict[str, AlgorithmInfo]] = {name: {} for name in COLLECTIVES}
@@ -90,8 +105,17 @@ def algorithm_info(collective: str, name: str) -> AlgorithmInfo:
         ) from None
 
 
-def check_supported(info: AlgorithmInfo, op: Op | None, size: int) -> None:
-    """Raise when ``info``'s algorithm cannot take ``op`` or ``size``; name one that can."""
+def check_supported(info: AlgorithmInfo, op: Op | None, size: int, segments: int = 1) -> None:
+    """Raise when ``info``'s algorithm cannot take ``op``, ``size`` or ``segments``; name one
+    that can."""
+    if segments != 1 and not info.pipelines:
+        able = [a.name for a in CATALOGUE[info.collective].values() if a.pipelines]
+        hint = (f"use algorithm {' or '.join(repr(a) for a in able)}" if able
+                else f"no {info.collective} algorithm pipelines")
+        raise UnsupportedError(
+            f"{info.collective} algorithm {info.name!r} does not pipeline, so it expected "
+            f"segments=1, got segments={segments}; {hint}"
+        )
     if info.collective in REDUCING and op is not None and not op.commutative \
             and not info.keeps_rank_order:
         able = [a.name for a in CATALOGUE[info.collective].values() if a.keeps_rank_order]

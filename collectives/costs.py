@@ -12,6 +12,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from collectives.bruck import alltoall_total_blocks, bruck_steps
+from collectives.chain import chain_steps
+from collectives.double_tree import double_binary_tree, phase_rounds
 from collectives.fold import is_power_of_two, largest_power_of_two
 from collectives.halving_doubling import (
     REVERSED,
@@ -255,6 +258,119 @@ _HALVING_DOUBLING_TIMES = {
 }
 
 
+# -- any N without a fold: van de Geijn, pipelined chain, Bruck, pairwise, double binary tree ---
+# S is problem.segments. Times are exact on uniform links when N (van de Geijn), S (chain) or 2S
+# (double binary tree) divides the count, as the table's rows are.
+
+
+def _scatter_allgather_broadcast_cost(problem: Problem) -> ReferenceCost:
+    """Chunk v (of N, uneven by at most one element) is vrank v's. Scatter: a vrank sends each
+    child the chunks of the child's subtree; ring all-gather: every chunk but c(v+1)."""
+    n = problem.ranks
+    bounds = chunk_offsets(problem.count, n) * problem.itemsize
+
+    def sent(vrank: int) -> int:
+        scatter = sum(int(bounds[binomial_subtree(child, n)[1]] - bounds[child])
+                      for child in binomial_children(vrank, n))
+        following = (vrank + 1) % n
+        return scatter + problem.nbytes - int(bounds[following + 1] - bounds[following])
+
+    return ReferenceCost(binomial_rounds(n) + n - 1, _per_vrank(problem, problem.root, sent))
+
+
+def _pipeline_broadcast_cost(problem: Problem) -> ReferenceCost:
+    """N - 2 + S steps; every rank but the last of the chain, root - 1, sends K."""
+    n = problem.ranks
+    sent = np.full(n, problem.nbytes, dtype=np.int64)
+    sent[(problem.root - 1) % n] = 0
+    return ReferenceCost(chain_steps(n, problem.segments), sent)
+
+
+def _n_minus_1_blocks_cost(problem: Problem, steps: int) -> ReferenceCost:
+    """Every rank sends N - 1 blocks, K(N - 1)/N (Bruck all-gather, pairwise reduce-scatter)."""
+    n = problem.ranks
+    return ReferenceCost(steps, np.full(n, (n - 1) * problem.count * problem.itemsize,
+                                        dtype=np.int64))
+
+
+def _bruck_alltoall_cost(problem: Problem) -> ReferenceCost:
+    """ceil(lg N) steps; every rank sends sum(popcount(i), i < N) blocks ((K/2) lg N, N = 2**k)."""
+    n, block = problem.ranks, problem.count * problem.itemsize
+    return ReferenceCost(bruck_steps(n),
+                         np.full(n, alltoall_total_blocks(n) * block, dtype=np.int64))
+
+
+def _double_binary_tree_cost(problem: Problem) -> ReferenceCost:
+    """4(S + D - 1) steps; in tree h a rank sends its half K_h up unless it is the root, and K_h
+    to each of its children."""
+    n = problem.ranks
+    halves = chunk_counts(problem.count, 2) * problem.itemsize
+    sent = np.zeros(n, dtype=np.int64)
+    for half, tree in zip(halves, double_binary_tree(n), strict=True):
+        for rank in range(n):
+            sent[rank] += int(half) * ((rank != tree.root) + len(tree.children[rank]))
+    return ReferenceCost(4 * phase_rounds(n, problem.segments), sent)
+
+
+def _double_binary_tree_time(problem: Problem, alpha: float, beta: float,
+                             gamma: float) -> float:
+    """2(S + D - 1) reduce steps of K/(2S) bytes, then as many broadcast steps."""
+    rounds, piece = phase_rounds(problem.ranks, problem.segments), \
+        problem.nbytes / (2 * problem.segments)
+    return 2 * rounds * (alpha + piece * (beta + gamma)) + 2 * rounds * (alpha + piece * beta)
+
+
+def _pipeline_broadcast_time(problem: Problem, alpha: float, beta: float,
+                             gamma: float) -> float:
+    """(N - 2 + S)(alpha + K·beta/S)."""
+    steps = chain_steps(problem.ranks, problem.segments)
+    return steps * (alpha + problem.nbytes * beta / problem.segments)
+
+
+def _scatter_allgather_broadcast_time(problem: Problem, alpha: float, beta: float,
+                                      gamma: float) -> float:
+    """(ceil(lg N) + N - 1)·alpha + 2K(N - 1)/N·beta."""
+    n, k = problem.ranks, problem.nbytes
+    return (binomial_rounds(n) + n - 1) * alpha + 2 * (k * (n - 1) / n) * beta
+
+
+def _bruck_allgather_time(problem: Problem, alpha: float, beta: float, gamma: float) -> float:
+    """ceil(lg N)·alpha + K(N - 1)/N·beta."""
+    n, k = problem.ranks, problem.nbytes
+    return bruck_steps(n) * alpha + k * (n - 1) / n * beta
+
+
+def _pairwise_reduce_scatter_time(problem: Problem, alpha: float, beta: float,
+                                  gamma: float) -> float:
+    """(N - 1)·alpha + K(N - 1)/N·(beta + gamma)."""
+    n, k = problem.ranks, problem.nbytes
+    return (n - 1) * alpha + k * (n - 1) / n * (beta + gamma)
+
+
+def _bruck_alltoall_time(problem: Problem, alpha: float, beta: float, gamma: float) -> float:
+    """ceil(lg N)·alpha + sum(popcount(i))·(K/N)·beta: lg N·alpha + (K/2) lg N·beta for N = 2**k."""
+    n, block = problem.ranks, problem.count * problem.itemsize
+    return bruck_steps(n) * alpha + alltoall_total_blocks(n) * block * beta
+
+
+_NO_FOLD_COSTS = {
+    ("broadcast", "scatter_allgather"): _scatter_allgather_broadcast_cost,
+    ("broadcast", "pipeline"): _pipeline_broadcast_cost,
+    ("allgather", "bruck"): lambda p: _n_minus_1_blocks_cost(p, bruck_steps(p.ranks)),
+    ("reduce_scatter", "pairwise"): lambda p: _n_minus_1_blocks_cost(p, p.ranks - 1),
+    ("alltoall", "bruck"): _bruck_alltoall_cost,
+    ("allreduce", "double_binary_tree"): _double_binary_tree_cost,
+}
+_NO_FOLD_TIMES = {
+    ("broadcast", "scatter_allgather"): _scatter_allgather_broadcast_time,
+    ("broadcast", "pipeline"): _pipeline_broadcast_time,
+    ("allgather", "bruck"): _bruck_allgather_time,
+    ("reduce_scatter", "pairwise"): _pairwise_reduce_scatter_time,
+    ("alltoall", "bruck"): _bruck_alltoall_time,
+    ("allreduce", "double_binary_tree"): _double_binary_tree_time,
+}
+
+
 def reference_cost(problem: Problem, algorithm: str) -> ReferenceCost:
     """Steps and exact bytes sent per rank for ``algorithm`` on ``problem``."""
     n, root = problem.ranks, problem.root
@@ -301,6 +417,8 @@ def reference_cost(problem: Problem, algorithm: str) -> ReferenceCost:
         return ReferenceCost(2 * rounds, sent)
     if key in _HALVING_DOUBLING_COSTS:
         return _HALVING_DOUBLING_COSTS[key](problem)
+    if key in _NO_FOLD_COSTS:
+        return _NO_FOLD_COSTS[key](problem)
     raise KeyError(f"no reference cost for {problem.collective} algorithm {algorithm!r}")
 
 
@@ -340,4 +458,6 @@ def reference_time(problem: Problem, algorithm: str, alpha: float, beta: float,
         return 2 * rounds * (alpha + k * beta) + rounds * k * gamma
     if key in _HALVING_DOUBLING_TIMES:
         return _HALVING_DOUBLING_TIMES[key](problem, alpha, beta, gamma)
+    if key in _NO_FOLD_TIMES:
+        return _NO_FOLD_TIMES[key](problem, alpha, beta, gamma)
     raise KeyError(f"no reference time for {problem.collective} algorithm {algorithm!r}")

@@ -45,6 +45,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Arguments of ``sim``."""
     add_call_arguments(parser)
     parser.add_argument("--ranks", "-n", type=int, required=True, help="number of ranks N")
+    parser.add_argument("--segments", "-S", type=int, default=1, metavar="S",
+                        help="cut the data into S segments (algorithms that pipeline: "
+                             "broadcast pipeline, allreduce double_binary_tree); default 1")
     mode = parser.add_mutually_exclusive_group()
     mode.add_argument("--count-only", action="store_true",
                       help="move no data, only count steps and bytes (default above "
@@ -111,17 +114,19 @@ def simulate_call(args: argparse.Namespace) -> SimResult:
     if args.count_only or args.ranks > DATA_RANK_LIMIT:
         return Simulation.count_only(args.collective, ranks=args.ranks, count=args.count,
                                      dtype=args.dtype, algorithm=args.algorithm, op=op,
-                                     root=args.root, network=network, keep_transfers=keep).run()
+                                     root=args.root, network=network, keep_transfers=keep,
+                                     segments=args.segments).run()
     inputs = example_inputs(args.collective, args.ranks, args.count, args.dtype, root=args.root)
     return Simulation(args.collective, inputs, algorithm=args.algorithm, op=op, root=args.root,
-                      provenance=args.provenance, network=network, keep_transfers=keep).run()
+                      provenance=args.provenance, network=network, keep_transfers=keep,
+                      segments=args.segments).run()
 
 
 def reference_for(result: SimResult) -> Problem:
     """The Problem the result solved, for looking up the reference cost."""
     op = resolve_op(result.op) if result.op else None
     return Problem(result.collective, result.ranks, (result.count,), np.dtype(result.dtype),
-                   result.root, op)
+                   result.root, op, result.segments)
 
 
 def nominal_reference_time(result: SimResult) -> float | None:
@@ -187,7 +192,8 @@ def run(args: argparse.Namespace) -> int:
     print(f"{result.collective} / {result.algorithm}: N={n}, count={result.count} "
           f"{result.dtype}" + (f", op={result.op}" if result.op else "")
           + (f", root={result.root}" if result.collective in ("broadcast", "scatter", "gather",
-                                                                "reduce") else ""))
+                                                                "reduce") else "")
+          + (f", segments={result.segments}" if result.segments > 1 else ""))
     print(f"steps: {result.num_steps} (reference {reference.steps})")
     print("bytes sent per rank:")
     for rank in range(min(n, 16)):

@@ -28,6 +28,9 @@ shape and dtype; the caller's input is never written unless it asked for in plac
 or an ``x`` shaped like the root's (whose values are not read). ``gather`` ignores ``out`` on
 ranks other than the root.
 
+``segments=S`` cuts the data into S pieces for an algorithm that pipelines (``pipeline``
+broadcast, ``double_binary_tree`` all-reduce); every other algorithm refuses S > 1.
+
 Every call runs on a private duplicate of the communicator made once (``comm.Dup()``), so its
 messages never match the caller's own. Bad input raises on the rank that gave it, before any
 message is sent; ranks that disagree on a call raise :class:`MismatchError` (see
@@ -141,7 +144,8 @@ class Communicator:
     # -- the collectives ----------------------------------------------------------------------
 
     def broadcast(self, buf: Any, root: int = 0, *, algorithm: str | None = None,
-                  out: np.ndarray | None = None) -> np.ndarray:
+                  out: np.ndarray | None = None,
+                  segments: int = 1) -> np.ndarray:
         """Every rank gets the root's ``buf``: in place in ``buf`` (returned), or in ``out``."""
         root = as_root(root, "broadcast", self._size)
         is_root = self._rank == root
@@ -153,7 +157,8 @@ class Communicator:
             source = result = as_input(buf, "broadcast", "buf")
         else:
             source, result = None, check_out(buf, None, None, "broadcast", "buf")
-        problem = Problem("broadcast", self._size, result.shape, result.dtype, root)
+        problem = Problem("broadcast", self._size, result.shape, result.dtype, root,
+                          segments=segments)
         name = self._algorithm(problem, algorithm)
         if source is not None and source is not result:
             check_apart(result, source, "broadcast")
@@ -165,7 +170,8 @@ class Communicator:
         return result
 
     def scatter(self, x: Any = None, root: int = 0, *, algorithm: str | None = None,
-                out: np.ndarray | None = None) -> np.ndarray:
+                out: np.ndarray | None = None,
+                segments: int = 1) -> np.ndarray:
         """Rank i gets block i of the root's ``x`` (shape ``(N, *block)``)."""
         root = as_root(root, "scatter", self._size)
         if self._rank == root or x is not None:
@@ -179,7 +185,7 @@ class Communicator:
                 f"scatter expected, on rank {self._rank} (not the root), out= (the block's "
                 "buffer) or an x shaped like the root's, got neither"
             )
-        problem = Problem("scatter", self._size, block, dtype, root)
+        problem = Problem("scatter", self._size, block, dtype, root, segments=segments)
         name = self._algorithm(problem, algorithm)
         result = self._result(problem, out, x if self._rank == root else None)
         work = np.empty(problem.work_size, dtype=dtype)
@@ -189,11 +195,12 @@ class Communicator:
         return self._output(problem, work, result)
 
     def gather(self, x: Any, root: int = 0, *, algorithm: str | None = None,
-               out: np.ndarray | None = None) -> np.ndarray | None:
+               out: np.ndarray | None = None,
+               segments: int = 1) -> np.ndarray | None:
         """The root gets every rank's ``x`` stacked in rank order; None elsewhere."""
         root = as_root(root, "gather", self._size)
         x = as_input(x, "gather")
-        problem = Problem("gather", self._size, x.shape, x.dtype, root)
+        problem = Problem("gather", self._size, x.shape, x.dtype, root, segments=segments)
         name = self._algorithm(problem, algorithm)
         if self._rank == root:
             result = self._result(problem, out, x)
@@ -205,12 +212,14 @@ class Communicator:
         return result
 
     def reduce(self, x: Any, op: str | Op | Any = "sum", root: int = 0, *,
-               algorithm: str | None = None, out: np.ndarray | None = None) -> np.ndarray | None:
+               algorithm: str | None = None, out: np.ndarray | None = None,
+               segments: int = 1) -> np.ndarray | None:
         """The root gets x0 ∘ x1 ∘ ... ∘ x(N-1); None elsewhere. ``out=x`` at the root is in
         place."""
         root = as_root(root, "reduce", self._size)
         x = as_input(x, "reduce")
-        problem = Problem("reduce", self._size, x.shape, x.dtype, root, resolve_op(op))
+        problem = Problem("reduce", self._size, x.shape, x.dtype, root, resolve_op(op),
+                          segments=segments)
         name = self._algorithm(problem, algorithm)
         if self._rank == root:
             result = self._result(problem, out, x, in_place=True)
@@ -223,10 +232,11 @@ class Communicator:
         return result
 
     def allgather(self, x: Any, *, algorithm: str | None = None,
-                  out: np.ndarray | None = None) -> np.ndarray:
+                  out: np.ndarray | None = None,
+                  segments: int = 1) -> np.ndarray:
         """Every rank gets every rank's ``x`` stacked in rank order."""
         x = as_input(x, "allgather")
-        problem = Problem("allgather", self._size, x.shape, x.dtype)
+        problem = Problem("allgather", self._size, x.shape, x.dtype, segments=segments)
         name = self._algorithm(problem, algorithm)
         result = self._result(problem, out, x)
         work = flat(result)
@@ -235,11 +245,13 @@ class Communicator:
         return result
 
     def reduce_scatter(self, x: Any, op: str | Op | Any = "sum", *,
-                       algorithm: str | None = None, out: np.ndarray | None = None) -> np.ndarray:
+                       algorithm: str | None = None, out: np.ndarray | None = None,
+                       segments: int = 1) -> np.ndarray:
         """Rank j gets x0[j] ∘ x1[j] ∘ ... ∘ x(N-1)[j] (``x`` of shape ``(N, *block)``)."""
         x = as_input(x, "reduce_scatter")
         block = block_shape_of("reduce_scatter", x.shape, self._size)
-        problem = Problem("reduce_scatter", self._size, block, x.dtype, op=resolve_op(op))
+        problem = Problem("reduce_scatter", self._size, block, x.dtype, op=resolve_op(op),
+                          segments=segments)
         name = self._algorithm(problem, algorithm)
         result = self._result(problem, out, x)
         work = np.empty(problem.work_size, dtype=x.dtype)
@@ -248,11 +260,13 @@ class Communicator:
         return self._output(problem, work, result)
 
     def allreduce(self, x: Any, op: str | Op | Any = "sum", *, algorithm: str | None = None,
-                  out: np.ndarray | None = None) -> np.ndarray:
+                  out: np.ndarray | None = None,
+                  segments: int = 1) -> np.ndarray:
         """Every rank gets x0 ∘ x1 ∘ ... ∘ x(N-1), bitwise the same everywhere. ``out=x`` is in
         place."""
         x = as_input(x, "allreduce")
-        problem = Problem("allreduce", self._size, x.shape, x.dtype, op=resolve_op(op))
+        problem = Problem("allreduce", self._size, x.shape, x.dtype, op=resolve_op(op),
+                          segments=segments)
         name = self._algorithm(problem, algorithm)
         result = self._result(problem, out, x, in_place=True)
         work = flat(result)
@@ -262,11 +276,12 @@ class Communicator:
         return result
 
     def alltoall(self, x: Any, *, algorithm: str | None = None,
-                 out: np.ndarray | None = None) -> np.ndarray:
+                 out: np.ndarray | None = None,
+                 segments: int = 1) -> np.ndarray:
         """Rank j gets block j of every rank, stacked in rank order. ``out=x`` is in place."""
         x = as_input(x, "alltoall")
         block = block_shape_of("alltoall", x.shape, self._size)
-        problem = Problem("alltoall", self._size, block, x.dtype)
+        problem = Problem("alltoall", self._size, block, x.dtype, segments=segments)
         name = self._algorithm(problem, algorithm)
         result = self._result(problem, out, x, in_place=True)
         work = np.empty(problem.work_size, dtype=x.dtype)
@@ -288,7 +303,8 @@ class Communicator:
         name = default_algorithm(collective, problem.op) if algorithm is None else algorithm
         MPI_ALGORITHMS.get(collective, name)  # an unknown name lists the valid ones
         if name in CATALOGUE[collective]:
-            check_supported(algorithm_info(collective, name), problem.op, problem.ranks)
+            check_supported(algorithm_info(collective, name), problem.op, problem.ranks,
+                            problem.segments)
         elif name == BUILTIN:
             check_builtin(problem)
         return name
@@ -320,8 +336,9 @@ class Communicator:
 
     def _execute(self, problem: Problem, name: str, work: np.ndarray) -> None:
         """Run algorithm ``name`` on this rank's working buffer."""
-        signature = CallSignature(
-            problem.collective, name, problem.dtype, problem.count,
+        signature = CallSignature(  # ranks that disagree on S disagree on the call
+            problem.collective, name if problem.segments == 1 else f"{name}/S{problem.segments}",
+            problem.dtype, problem.count,
             problem.root if problem.collective in ROOTED else None,
             problem.op.name if problem.op is not None else None,
         )

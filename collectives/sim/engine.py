@@ -86,6 +86,7 @@ class SimResult:
     time: float | None = None  #: seconds on the network (the sum of step durations), if given
     step_times: np.ndarray | None = field(default=None, repr=False)  #: per step, seconds
     links: LinkUsage | None = field(default=None, repr=False)  #: bytes and busy time per link
+    segments: int = 1  #: S, the pieces a pipelining algorithm cut the data into
 
     def __repr__(self) -> str:  # short: the arrays can be N x N
         return (f"<SimResult {self.collective} {self.algorithm!r}: N={self.ranks}, "
@@ -124,6 +125,7 @@ class SimResult:
             "traffic": self.traffic.tolist(),
             "verified": self.verified,
             "provenance_checked": self.provenance_checked,
+            "segments": self.segments,
             **({} if self.links is None or self.step_times is None else {
                 "network": self.links.network.describe(),
                 "time": self.time,
@@ -142,14 +144,19 @@ class Simulation:
     ``schedule``, a function from the :class:`Problem` to an iterable of steps, runs a schedule
     of your own through the same checks; ``algorithm`` is then only the name the result reports,
     and the schedule is taken to keep rank order and to work for any N.
+
+    ``segments`` (S) cuts the data into S pieces for an algorithm that pipelines (the catalogue's
+    ``pipelines``); any other algorithm refuses S > 1.
     """
 
     def __init__(self, collective: str, inputs: Sequence[np.ndarray | None], *,
                  algorithm: str, op: str | Op | Any = "sum", root: int = 0,
                  provenance: bool = False, keep_transfers: bool | None = None,
-                 schedule: ScheduleBuilder | None = None, network: Network | None = None) -> None:
+                 schedule: ScheduleBuilder | None = None, network: Network | None = None,
+                 segments: int = 1) -> None:
         resolved = resolve_op(op) if collective in REDUCING else None
-        problem = problem_from_inputs(collective, inputs, root=root, op=resolved)
+        problem = problem_from_inputs(collective, inputs, root=root, op=resolved,
+                                      segments=segments)
         self._setup(problem, algorithm, keep_transfers, schedule, network)
         self._inputs = [None if x is None else np.array(x, order="C").reshape(-1)
                         for x in inputs]  # a copy: changing an input later changes no answer
@@ -169,11 +176,11 @@ class Simulation:
                    op: str | Op | Any = "sum", root: int = 0,
                    keep_transfers: bool | None = None,
                    schedule: ScheduleBuilder | None = None,
-                   network: Network | None = None) -> Simulation:
+                   network: Network | None = None, segments: int = 1) -> Simulation:
         """A simulation that moves no data and only counts steps and bytes."""
         self = cls.__new__(cls)
         resolved = resolve_op(op) if collective in REDUCING else None
-        problem = Problem(collective, ranks, (count,), as_dtype(dtype), root, resolved)
+        problem = Problem(collective, ranks, (count,), as_dtype(dtype), root, resolved, segments)
         self._setup(problem, algorithm, keep_transfers, schedule, network)
         self._inputs, self._work, self._provenance = None, None, None
         return self
@@ -182,7 +189,7 @@ class Simulation:
                schedule: ScheduleBuilder | None, network: Network | None = None) -> None:
         if schedule is None:  # a registered algorithm; a custom one may do anything
             info = algorithm_info(problem.collective, algorithm)
-            check_supported(info, problem.op, problem.ranks)
+            check_supported(info, problem.op, problem.ranks, problem.segments)
             schedule = SIM_ALGORITHMS.get(problem.collective, algorithm)
         self.problem = problem
         self.algorithm = algorithm
@@ -317,7 +324,7 @@ class Simulation:
             steps=list(self._records), bytes_sent=self._bytes_sent.copy(),
             bytes_received=self._bytes_received.copy(), traffic=self._traffic.copy(),
             verified=verified, provenance_checked=self._provenance is not None,
-            **self._timing_result(),
+            segments=p.segments, **self._timing_result(),
         )
 
     def _timing_result(self) -> dict[str, Any]:
@@ -464,8 +471,10 @@ def _describe(counts: np.ndarray) -> str:
 def simulate(collective: str, inputs: Sequence[np.ndarray | None], *, algorithm: str,
              op: str | Op | Any = "sum", root: int = 0, provenance: bool = False,
              schedule: ScheduleBuilder | None = None,
-             network: Network | None = None) -> SimResult:
+             network: Network | None = None, segments: int = 1) -> SimResult:
     """Run ``collective`` with ``algorithm`` (or a custom ``schedule`` reported under that
-    name) on ``inputs`` (one per rank) to the end, timed on ``network`` when one is given."""
+    name) on ``inputs`` (one per rank) to the end, timed on ``network`` when one is given;
+    ``segments`` is S for an algorithm that pipelines."""
     return Simulation(collective, inputs, algorithm=algorithm, op=op, root=root,
-                      provenance=provenance, schedule=schedule, network=network).run()
+                      provenance=provenance, schedule=schedule, network=network,
+                      segments=segments).run()

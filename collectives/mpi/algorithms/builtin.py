@@ -45,6 +45,11 @@ def mpi_datatype(dtype: np.dtype) -> MPI.Datatype:
 
 def check_builtin(problem: Problem) -> None:
     """Raise before any message when MPI's built-in collective cannot take ``problem``."""
+    if problem.segments != 1:
+        raise UnsupportedError(
+            f"algorithm {BUILTIN!r} (MPI's built-in collective) does not pipeline, so it "
+            f"expected segments=1, got segments={problem.segments}"
+        )
     mpi_datatype(problem.dtype)
     op = problem.op
     if problem.collective in REDUCING and op is not None and op.predefined \
