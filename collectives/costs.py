@@ -432,7 +432,10 @@ def reference_time(problem: Problem, algorithm: str, alpha: float, beta: float,
     composed of rows it has: binomial reduce-scatter is a binomial reduce of K then a binomial
     scatter; a non-commutative binomial reduce to a root other than 0 adds one hop of K. The
     recursive halving and doubling rows extend to any N with the fold's steps and to uneven
-    chunks with each step's largest message, exactly (see their helpers).
+    chunks with each step's largest message, exactly (see their helpers). Bruck all-to-all is
+    written exactly for any N (its blocks per step are ``sum(popcount(i), i < N)`` in all, the
+    table's ``(K/2) lg N`` for N = 2**k); the pipelined rows (chain broadcast, double binary
+    tree) are exact when S, resp. 2S, divides the count.
     """
     n, k, rounds = problem.ranks, problem.nbytes, binomial_rounds(problem.ranks)
     share = k * (n - 1) / n  # K(N-1)/N
