@@ -23,6 +23,7 @@ in all. Time on uniform links, 2S dividing the count:
 from __future__ import annotations
 
 from collections.abc import Iterator
+from functools import lru_cache
 
 import numpy as np
 
@@ -40,13 +41,16 @@ from collectives.sim.schedule import Action, Step
 from collectives.spec import Problem
 
 
+@lru_cache(maxsize=16)
 def _edges(ranks: int, tree_index: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Every edge of a tree as (child, parent, child's depth, colour) arrays."""
+    """Every edge of a tree as (child, parent, child's depth, colour) arrays (read only)."""
     tree = double_binary_tree(ranks)[tree_index]
     child = np.array([r for r in range(ranks) if r != tree.root], dtype=np.int64)
     parent = np.array([tree.parent[r] for r in child], dtype=np.int64)
     depth = np.array([tree.depth[r] for r in child], dtype=np.int64)
     colour = np.array([tree_colour(tree_index, int(r), ranks) for r in child], dtype=np.int64)
+    for column in (child, parent, depth, colour):
+        column.flags.writeable = False
     return child, parent, depth, colour
 
 
