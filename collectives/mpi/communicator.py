@@ -50,28 +50,26 @@ from mpi4py import MPI
 from collectives.catalogue import CATALOGUE, ROOTED, algorithm_info, check_supported
 from collectives.errors import CollectivesError, InvalidInputError
 from collectives.mpi.algorithms.builtin import check_builtin
+from collectives.mpi.auto import AUTO, LARGE, choose
 from collectives.mpi.buffers import as_input, as_root, check_apart, check_out, flat, same_array
-from collectives.mpi.call import Call, ScratchPool
+from collectives.mpi.call import Call, ScratchPool, wants_source
 from collectives.mpi.registry import BUILTIN, MPI_ALGORITHMS
 from collectives.mpi.transport import CallSignature, TrafficCounter, Transport
 from collectives.ops import Op, resolve_op
 from collectives.spec import Problem, block_shape_of
 
-DEFAULT_ALGORITHMS: dict[str, str] = {
-    "broadcast": "binomial", "scatter": "binomial", "gather": "binomial", "reduce": "binomial",
-    "allgather": "ring", "reduce_scatter": "ring", "allreduce": "ring", "alltoall": "pairwise",
-}
-# The defaults for a non-commutative op, which ring cannot take.
-IN_ORDER_DEFAULTS: dict[str, str] = {"reduce_scatter": "binomial", "allreduce": "tree"}
+# What ``algorithm="auto"`` (the default) runs for large messages; :mod:`collectives.mpi.auto`
+# chooses by collective, size in bytes, N and op.
+DEFAULT_ALGORITHMS: dict[str, str] = LARGE
+
+# Transports kept for calls of the same signature (small calls repeat the same few).
+_TRANSPORTS_KEPT = 64
 
 
-def default_algorithm(collective: str, op: Op | None = None) -> str:
-    """The algorithm a call runs when it names none: ring for all-reduce, all-gather and
-    reduce-scatter (the rank-order tree ones for a non-commutative op), binomial trees for the
-    rooted collectives, pairwise for all-to-all."""
-    if op is not None and not op.commutative and collective in IN_ORDER_DEFAULTS:
-        return IN_ORDER_DEFAULTS[collective]
-    return DEFAULT_ALGORITHMS[collective]
+def default_algorithm(collective: str, op: Op | None = None, *, nbytes: int, size: int) -> str:
+    """The algorithm a call runs when it names none (``auto``): see
+    :func:`collectives.mpi.auto.choose`."""
+    return choose(collective, nbytes, size, op)
 
 
 class Communicator:
@@ -88,6 +86,8 @@ class Communicator:
         self._size = self._comm.Get_size()
         self._counter = TrafficCounter(self._size)
         self._pool = ScratchPool()
+        self._work_pool = ScratchPool()  # reduce-scatter's working buffer, reused call to call
+        self._transports: dict[CallSignature, Transport] = {}
         self._failure: str | None = None
         self.last_collective: str | None = None  #: the collective of the last completed call
         self.last_algorithm: str | None = None  #: the algorithm that ran in that call
@@ -143,7 +143,7 @@ class Communicator:
 
     # -- the collectives ----------------------------------------------------------------------
 
-    def broadcast(self, buf: Any, root: int = 0, *, algorithm: str | None = None,
+    def broadcast(self, buf: Any, root: int = 0, *, algorithm: str | None = AUTO,
                   out: np.ndarray | None = None,
                   segments: int = 1) -> np.ndarray:
         """Every rank gets the root's ``buf``: in place in ``buf`` (returned), or in ``out``."""
@@ -160,16 +160,17 @@ class Communicator:
         problem = Problem("broadcast", self._size, result.shape, result.dtype, root,
                           segments=segments)
         name = self._algorithm(problem, algorithm)
-        if source is not None and source is not result:
+        if source is not None and source is not result:  # the root, out of place
             check_apart(result, source, "broadcast")
-            result[...] = source
-        # the root only reads; a strided or read-only buf there travels from a copy
-        contiguous = result.flags.c_contiguous and result.flags.writeable
-        work = flat(result) if contiguous else np.array(result, order="C").reshape(-1)
-        self._execute(problem, name, work)
+            work = flat(result)
+            origin = self._source(problem, name, source, work)
+        else:  # the root only reads; a strided or read-only buf there travels from a copy
+            contiguous = result.flags.c_contiguous and result.flags.writeable
+            work = origin = flat(result) if contiguous else np.array(result, order="C").reshape(-1)
+        self._execute(problem, name, work, origin)
         return result
 
-    def scatter(self, x: Any = None, root: int = 0, *, algorithm: str | None = None,
+    def scatter(self, x: Any = None, root: int = 0, *, algorithm: str | None = AUTO,
                 out: np.ndarray | None = None,
                 segments: int = 1) -> np.ndarray:
         """Rank i gets block i of the root's ``x`` (shape ``(N, *block)``)."""
@@ -194,7 +195,7 @@ class Communicator:
         self._execute(problem, name, work)
         return self._output(problem, work, result)
 
-    def gather(self, x: Any, root: int = 0, *, algorithm: str | None = None,
+    def gather(self, x: Any, root: int = 0, *, algorithm: str | None = AUTO,
                out: np.ndarray | None = None,
                segments: int = 1) -> np.ndarray | None:
         """The root gets every rank's ``x`` stacked in rank order; None elsewhere."""
@@ -212,7 +213,7 @@ class Communicator:
         return result
 
     def reduce(self, x: Any, op: str | Op | Any = "sum", root: int = 0, *,
-               algorithm: str | None = None, out: np.ndarray | None = None,
+               algorithm: str | None = AUTO, out: np.ndarray | None = None,
                segments: int = 1) -> np.ndarray | None:
         """The root gets x0 ∘ x1 ∘ ... ∘ x(N-1); None elsewhere. ``out=x`` at the root is in
         place."""
@@ -231,7 +232,7 @@ class Communicator:
         self._execute(problem, name, work)
         return result
 
-    def allgather(self, x: Any, *, algorithm: str | None = None,
+    def allgather(self, x: Any, *, algorithm: str | None = AUTO,
                   out: np.ndarray | None = None,
                   segments: int = 1) -> np.ndarray:
         """Every rank gets every rank's ``x`` stacked in rank order."""
@@ -245,7 +246,7 @@ class Communicator:
         return result
 
     def reduce_scatter(self, x: Any, op: str | Op | Any = "sum", *,
-                       algorithm: str | None = None, out: np.ndarray | None = None,
+                       algorithm: str | None = AUTO, out: np.ndarray | None = None,
                        segments: int = 1) -> np.ndarray:
         """Rank j gets x0[j] ∘ x1[j] ∘ ... ∘ x(N-1)[j] (``x`` of shape ``(N, *block)``)."""
         x = as_input(x, "reduce_scatter")
@@ -254,12 +255,11 @@ class Communicator:
                           segments=segments)
         name = self._algorithm(problem, algorithm)
         result = self._result(problem, out, x)
-        work = np.empty(problem.work_size, dtype=x.dtype)
-        self._place(problem, x, work)
-        self._execute(problem, name, work)
+        work = self._work_pool.take(problem.work_size, x.dtype)
+        self._execute(problem, name, work, self._source(problem, name, x, work))
         return self._output(problem, work, result)
 
-    def allreduce(self, x: Any, op: str | Op | Any = "sum", *, algorithm: str | None = None,
+    def allreduce(self, x: Any, op: str | Op | Any = "sum", *, algorithm: str | None = AUTO,
                   out: np.ndarray | None = None,
                   segments: int = 1) -> np.ndarray:
         """Every rank gets x0 ∘ x1 ∘ ... ∘ x(N-1), bitwise the same everywhere. ``out=x`` is in
@@ -270,12 +270,11 @@ class Communicator:
         name = self._algorithm(problem, algorithm)
         result = self._result(problem, out, x, in_place=True)
         work = flat(result)
-        if not same_array(result, x):
-            self._place(problem, x, work)
-        self._execute(problem, name, work)
+        source = work if same_array(result, x) else self._source(problem, name, x, work)
+        self._execute(problem, name, work, source)
         return result
 
-    def alltoall(self, x: Any, *, algorithm: str | None = None,
+    def alltoall(self, x: Any, *, algorithm: str | None = AUTO,
                  out: np.ndarray | None = None,
                  segments: int = 1) -> np.ndarray:
         """Rank j gets block j of every rank, stacked in rank order. ``out=x`` is in place."""
@@ -300,7 +299,10 @@ class Communicator:
                 "new Communicator"
             )
         collective = problem.collective
-        name = default_algorithm(collective, problem.op) if algorithm is None else algorithm
+        if algorithm is None or algorithm == AUTO:
+            name = choose(collective, problem.nbytes, problem.ranks, problem.op)
+        else:
+            name = algorithm
         MPI_ALGORITHMS.get(collective, name)  # an unknown name lists the valid ones
         if name in CATALOGUE[collective]:
             check_supported(algorithm_info(collective, name), problem.op, problem.ranks,
@@ -327,6 +329,14 @@ class Communicator:
         for in_start, work_start, length in problem.placements(self._rank):
             work[work_start:work_start + length] = values[in_start:in_start + length]
 
+    def _source(self, problem: Problem, name: str, x: np.ndarray, work: np.ndarray) -> np.ndarray:
+        """This rank's flat input for an out-of-place call: ``x`` itself where the algorithm
+        reads it there (copied only when strided), else ``work`` with ``x`` placed in it."""
+        if wants_source(MPI_ALGORITHMS.get(problem.collective, name)):
+            return np.ascontiguousarray(x).reshape(-1)
+        self._place(problem, x, work)
+        return work
+
     def _output(self, problem: Problem, work: np.ndarray, result: np.ndarray) -> np.ndarray:
         """Copy this rank's result out of the working buffer."""
         span = problem.output_span(self._rank)
@@ -334,16 +344,24 @@ class Communicator:
         flat(result)[...] = work[span[0]:span[1]]
         return result
 
-    def _execute(self, problem: Problem, name: str, work: np.ndarray) -> None:
-        """Run algorithm ``name`` on this rank's working buffer."""
+    def _execute(self, problem: Problem, name: str, work: np.ndarray,
+                 source: np.ndarray | None = None) -> None:
+        """Run algorithm ``name`` on this rank's working buffer (and its input, ``source``,
+        where that is not ``work``)."""
         signature = CallSignature(  # ranks that disagree on S disagree on the call
             problem.collective, name if problem.segments == 1 else f"{name}/S{problem.segments}",
             problem.dtype, problem.count,
             problem.root if problem.collective in ROOTED else None,
             problem.op.name if problem.op is not None else None,
         )
-        transport = Transport(self._comm, signature, self._counter)
-        call = Call(problem, self._rank, work, transport, self._comm, self._pool)
+        transport = self._transports.get(signature)
+        if transport is None:
+            if len(self._transports) >= _TRANSPORTS_KEPT:
+                self._transports.clear()
+            transport = self._transports[signature] = Transport(self._comm, signature,
+                                                                self._counter)
+        call = Call(problem, self._rank, work, transport, self._comm, self._pool,
+                    work if source is None else source)
         try:
             MPI_ALGORITHMS.get(problem.collective, name)(call)
         except BaseException as error:

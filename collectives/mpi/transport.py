@@ -110,6 +110,11 @@ class Transport:
         self.wait_recv(receive, into, source)
         send.Wait()
 
+    @staticmethod
+    def wait_all(requests: list[MPI.Request]) -> None:
+        """Complete sends started with :meth:`isend`."""
+        MPI.Request.Waitall(requests)
+
     def irecv(self, into: np.ndarray, source: int) -> MPI.Request:
         """Post the receive of ``into`` from ``source``; complete it with :meth:`wait_recv`."""
         return self._comm.Irecv([into, MPI.BYTE], source, MPI.ANY_TAG)

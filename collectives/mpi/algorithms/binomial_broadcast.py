@@ -1,18 +1,22 @@
 """Binomial-tree broadcast: each rank that has the data sends it on, largest subtree first.
 
 Assumes: nothing (any N, any root). Per rank: receive K bytes from the parent (not the root),
-then one send of K bytes per child. Cost: ceil(lg N) steps; the root sends ceil(lg N)·K bytes,
-every other rank receives K once.
+then one send of K bytes per child. Large messages travel in segments of about 1 MiB, each
+forwarded as soon as it has arrived, with the sends to all children under way together. Out of
+place, the root sends straight from the caller's buffer and copies it into its result while its
+children receive.
+Cost: ceil(lg N) steps; the root sends ceil(lg N)·K bytes, every other rank receives K once.
 """
 
 from __future__ import annotations
 
 from collectives.mpi.algorithms.phases import tree_broadcast
-from collectives.mpi.call import Call
+from collectives.mpi.call import Call, reads_source
 from collectives.mpi.registry import register
 
 
 @register("broadcast", "binomial")
+@reads_source
 def binomial_broadcast(call: Call) -> None:
     """Binomial broadcast of the whole buffer from the root."""
-    tree_broadcast(call, call.problem.root, call.problem.count)
+    tree_broadcast(call, call.problem.root, call.problem.count, origin=call.source)

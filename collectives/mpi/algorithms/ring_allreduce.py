@@ -3,25 +3,32 @@
 Assumes: a commutative op (each chunk is combined in an order rotated to start at its owner).
 Chunks: the count cut into N chunks differing by at most one element
 (:func:`collectives.partition.chunk_offsets`).
-Per rank: 2(N - 1) steps, each one ``Sendrecv``-like exchange with the ring neighbours. At
-reduce-scatter step s this rank sends chunk (rank - s) mod N to rank + 1 and adds the chunk it
-receives from rank - 1 into its own copy, in place (the one scratch chunk holds what arrives);
-at all-gather step s it sends chunk (rank + 1 - s) mod N and receives straight into place.
-Cost: rank r sends 2K - c(r+1) - c(r+2) bytes (2(N-1)K/N when N divides the count).
+Per rank: 2(N - 1) steps, each one exchange with the ring neighbours. At reduce-scatter step s
+this rank sends chunk (rank - s) mod N to rank + 1 and receives chunk (rank - 1 - s) mod N from
+rank - 1, writing ``out[chunk] = x[chunk] ∘ incoming``; at all-gather step s it sends chunk
+(rank + 1 - s) mod N and receives chunk (rank - s) mod N straight into ``out``. Out of place,
+``x`` is read where the caller left it and never copied into ``out``: every element of ``out`` is
+written once by a reduction or a receive.
+Large chunks travel in segments of about 1 MiB (:mod:`collectives.mpi.segments`): each segment
+is added while the next arrives, from one of two segment buffers, so the scratch is at most one
+chunk (two 1 MiB buffers once a chunk exceeds 2 MiB), reused from call to call.
+Cost: rank r sends 2K - c(r+1) - c(r+2) bytes (2(N-1)K/N when N divides the count), the same
+bytes to the same peer in the same step as the simulator's schedule.
 """
 
 from __future__ import annotations
 
 from collectives.mpi.algorithms.phases import ring_pass
-from collectives.mpi.call import Call
+from collectives.mpi.call import Call, reads_source
 from collectives.mpi.registry import register
 from collectives.partition import chunk_offsets
 from collectives.ring import ALLREDUCE_ALLGATHER_SHIFT, ALLREDUCE_REDUCE_SCATTER_SHIFT
 
 
 @register("allreduce", "ring")
+@reads_source
 def ring_allreduce(call: Call) -> None:
-    """Reduce-scatter then all-gather around the ring, in place in the working buffer."""
+    """Reduce-scatter then all-gather around the ring, into the working buffer."""
     offsets = chunk_offsets(call.problem.count, call.size)
     # reduce-scatter: afterwards this rank holds chunk rank + 1 fully reduced
     ring_pass(call, offsets, ALLREDUCE_REDUCE_SCATTER_SHIFT, reduce=True)
