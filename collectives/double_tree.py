@@ -42,6 +42,8 @@ from functools import lru_cache
 
 import numpy as np
 
+from collectives.partition import chunk_offsets
+
 TREES = (0, 1)
 
 
@@ -121,11 +123,10 @@ def half_offsets(count: int, segments: int) -> tuple[np.ndarray, np.ndarray]:
     """Segment boundaries of the two halves in the buffer: tree 0 carries the first half
     (count cut in two as :func:`collectives.partition.chunk_counts` does), tree 1 the second;
     each half cut into ``segments`` segments."""
-    from collectives.partition import chunk_offsets
-
     halves = chunk_offsets(count, 2)
-    return tuple(halves[h] + chunk_offsets(int(halves[h + 1] - halves[h]), segments)
-                 for h in TREES)  # type: ignore[return-value]
+    first, second = (halves[h] + chunk_offsets(int(halves[h + 1] - halves[h]), segments)
+                     for h in TREES)
+    return first, second
 
 
 def up_segment(depth: int, round_index: int, size: int) -> int:
