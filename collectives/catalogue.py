@@ -120,7 +120,7 @@ def check_supported(info: AlgorithmInfo, op: Op | None, size: int, segments: int
             and not info.keeps_rank_order:
         able = [a.name for a in CATALOGUE[info.collective].values() if a.keeps_rank_order]
         raise UnsupportedError(
-            f"{info.collective} algorithm {info.name!r} combines chunks in rotated order, so it "
+            f"{info.collective} algorithm {info.name!r} combines data out of rank order, so it "
             f"expected a commutative op, got the non-commutative op {op.name!r}; "
             f"use algorithm {' or '.join(repr(a) for a in able)}"
         )
