@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -21,6 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from collectives.errors import InvalidInputError
+from collectives.ops import Op
 from collectives.sim.engine import Simulation
 from collectives.sim.network import Network, fully_connected
 from collectives.spec import Problem
@@ -123,3 +125,29 @@ def fit_line(sizes: np.ndarray, seconds: np.ndarray) -> tuple[float, float]:
         raise InvalidInputError(f"expected at least two different sizes to fit, got {sizes}")
     slope, intercept = np.polyfit(sizes, seconds, 1, w=1.0 / np.maximum(seconds, 1e-12))
     return max(float(intercept), 0.0), max(float(slope), 0.0)
+
+
+@lru_cache(maxsize=8)
+def _loaded(path: str) -> Calibration | None:
+    return load_calibration(path)
+
+
+def current_calibration() -> Calibration | None:
+    """The calibration at :func:`calibration_path`, read once per process (a calibration made
+    while a program runs is seen by the next one)."""
+    return _loaded(str(calibration_path()))
+
+
+def fastest_algorithm(calibration: Calibration, collective: str, nbytes: int, ranks: int,
+                      candidates: Sequence[str], op: Op | None = None) -> str:
+    """The candidate the simulator predicts fastest for ``collective`` on ``ranks`` ranks with a
+    message of ``nbytes`` bytes (the reference's K) on the calibrated model; ties go to the
+    earlier candidate. The prediction depends on bytes, not on the dtype, so it is made on bytes.
+    """
+    if not candidates:
+        raise InvalidInputError(f"expected at least one {collective} algorithm to choose from, "
+                                "got none")
+    blocks = 1 if collective in ("broadcast", "reduce", "allreduce") else ranks
+    problem = Problem(collective, ranks, (nbytes // blocks,), np.dtype(np.uint8), 0, op)
+    times = [calibration.predict(problem, name) for name in candidates]
+    return candidates[int(np.argmin(times))]

@@ -14,6 +14,7 @@ import pytest
 from collectives.calibration import (
     Calibration,
     calibration_path,
+    fastest_algorithm,
     fit_line,
     load_calibration,
     save_calibration,
@@ -124,3 +125,21 @@ def test_predict_without_calibration_says_how_to_make_one(tmp_path):
     done = _run(["predict", "allreduce", "-e", "1K"], tmp_path)
     assert done.returncode != 0
     assert "run mpiexec -n 2 python -m mpi4py -m collectives calibrate first" in done.stderr
+
+
+def test_fastest_algorithm_follows_the_model():
+    """On a slow-latency model recursive doubling (lg N steps) wins small all-reduces; on a
+    slow-bandwidth model ring or Rabenseifner (2K(N-1)/N bytes) wins large ones."""
+    candidates = ["ring", "tree", "recursive_doubling", "rabenseifner"]
+    latency_bound = Calibration(alpha=1e-3, beta=1e-12, gamma=0.0)
+    bandwidth_bound = Calibration(alpha=1e-9, beta=1e-9, gamma=1e-10)
+    assert fastest_algorithm(latency_bound, "allreduce", 4096, 8, candidates,
+                             resolve_op("sum")) == "recursive_doubling"
+    assert fastest_algorithm(bandwidth_bound, "allreduce", 64 << 20, 8, candidates,
+                             resolve_op("sum")) in ("ring", "rabenseifner")
+
+
+def test_fastest_algorithm_needs_candidates():
+    """An empty candidate list is an error, not a silent pick."""
+    with pytest.raises(InvalidInputError, match="expected at least one allreduce algorithm"):
+        fastest_algorithm(MODEL, "allreduce", 1024, 4, [])
