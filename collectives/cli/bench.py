@@ -37,8 +37,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("collective", nargs="?", choices=COLLECTIVES, metavar="COLLECTIVE",
                         help=f"one of {', '.join(COLLECTIVES)} (not needed with --plot)")
     parser.add_argument("-a", "--algorithms", default=None, metavar="ALG[,ALG...]",
-                        help="algorithms to run side by side, 'mpi' being MPI's built-in "
-                             "(default: every one registered for the collective)")
+                        help="algorithms to run side by side, 'mpi' being MPI's built-in and "
+                             "'auto' the one a call naming none runs (default: every one "
+                             "registered for the collective)")
     parser.add_argument("-b", "--minbytes", default="32M", metavar="SIZE",
                         help="smallest size, bytes with optional K/M/G suffix (default 32M)")
     parser.add_argument("-e", "--maxbytes", default="32M", metavar="SIZE",
@@ -125,6 +126,7 @@ def run(args: argparse.Namespace) -> int:
     from collectives.bench.runner import BenchConfig, MemoryLog, run_sweep
     from collectives.bench.sizes import format_size, parse_size, size_sweep
     from collectives.mpi import Communicator
+    from collectives.mpi.auto import AUTO
     from collectives.mpi.registry import MPI_ALGORITHMS
 
     comm = MPI.COMM_WORLD
@@ -137,7 +139,8 @@ def run(args: argparse.Namespace) -> int:
         algorithms, skipped = runnable_algorithms(
             args.collective, MPI_ALGORITHMS.names(args.collective), op, ranks)
     for name in algorithms:
-        MPI_ALGORITHMS.get(args.collective, name)  # an unknown name lists the valid ones
+        if name != AUTO:  # auto: the algorithm a call naming none runs (chosen per size)
+            MPI_ALGORITHMS.get(args.collective, name)  # an unknown name lists the valid ones
     low, high = parse_size(args.minbytes), parse_size(args.maxbytes)
     config = BenchConfig(args.collective, tuple(algorithms),
                          tuple(size_sweep(low, high, args.stepfactor)), dtype_of(args.datatype),

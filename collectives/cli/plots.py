@@ -16,6 +16,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="largest N of the bytes-per-rank sweep (powers of two from 2)")
     parser.add_argument("--max-ranks-time", type=int, default=256, metavar="N",
                         help="largest N of the time sweep (powers of two from 2)")
+    parser.add_argument("--busbw", metavar="CSV", type=Path,
+                        help="also draw busbw.png: busbw against size from a CSV that "
+                             "'python -m collectives bench --csv' wrote")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -26,4 +29,11 @@ def run(args: argparse.Namespace) -> int:
                             max_ranks_time=args.max_ranks_time)
     for name, picture in pictures.items():
         print(f"{picture.path}: {CAPTIONS[name]}")
+    if args.busbw is not None:
+        from collectives.bench.plot import plot_busbw
+
+        path = args.out / "busbw.png"
+        data = plot_busbw(args.busbw, path)
+        print(f"{path}: {data.title} (from {args.busbw}), one line per algorithm, the copy "
+              "bandwidth dashed")
     return 0

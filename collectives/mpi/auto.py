@@ -1,14 +1,32 @@
 """``algorithm="auto"``: the algorithm a call runs when it names none, chosen by collective,
 message size and N, from thresholds measured with the benchmark on this machine.
 
-:func:`choose` is the whole policy; every rank calls it with the same arguments, so every rank
+:func:`choose` is the whole policy, and a call's choice shows afterwards in
+``Communicator.last_algorithm``. Every rank calls it with the same arguments, so every rank
 picks the same algorithm. A non-commutative op always gets an algorithm that keeps rank order.
+Below a collective's threshold the first candidate that is registered and takes the call (a
+power-of-two N, say) runs; from the threshold up, the bandwidth algorithm.
 
-Thresholds (``python -m collectives bench``, 2 AMD EPYC cores, MPICH 5.0.2, float32 sum, median
-of repeated runs; see the README's benchmark section):
+How the thresholds were measured: ``python -m collectives bench COLLECTIVE -b 4K -e 64M -f 4``
+(and ``-b 512K -e 16M -f 2`` around the crossovers) with every algorithm, N = 2 and N = 4
+(oversubscribed: 2 cores), float32 sum, median of 3 runs on a quiet machine (2 AMD EPYC
+cores, MPICH 5.0.2). Times are out of place, N = 2 / N = 4:
 
-- all-reduce: below 64 KiB a latency algorithm (``recursive_doubling`` where it is registered,
-  else ``tree``), ``ring`` from there up. Measured N = 2: ...
+- all-reduce: ``recursive_doubling`` (lg N whole-buffer exchanges) against ``ring``: 4 KiB
+  25 / 175 µs against 45 / 319 µs; 1 MiB 238 / 801 µs against 276 / 878 µs; 2 MiB 453 / 2000 µs
+  against 484 / 1460 µs; 8 MiB 3489 / 10854 µs against 2218 / 6583 µs. Ring from 2 MiB.
+  (``tree`` is the fallback where recursive doubling is not registered: 29 / 159 µs at 4 KiB.)
+- all-gather: ``bruck`` (ceil(lg N) steps, any N) against ``recursive_doubling`` and ``ring``
+  at N = 4: 4 KiB 91 µs against 98 and 101 µs, 256 KiB 281 µs against 304 and 345 µs; at N = 2
+  all three are one exchange. From 1 MiB the differences were within the run-to-run spread
+  (±10 %): ring, the textbook bandwidth algorithm.
+- reduce-scatter: ``pairwise`` against ``ring``: 16 KiB 25 / 121 µs against 45 / 215 µs;
+  1 MiB 168 / 528 µs against 193 / 559 µs; 4 MiB 578 / 2968 µs against 465 / 2574 µs. Ring
+  from 2 MiB.
+- broadcast: ``binomial`` (segmented, all children at once) was the fastest of this package's
+  algorithms at every size out of place; ``scatter_allgather`` only won in place at 64 MiB,
+  N = 4 (3.1 against 2.6 GB/s busbw). Binomial throughout.
+- scatter, gather, reduce, all-to-all: not measured here; the binomial trees and pairwise.
 """
 
 from __future__ import annotations
@@ -20,16 +38,20 @@ from collectives.ops import Op
 
 AUTO = "auto"
 
-# The algorithm for large messages, per collective.
+MIB = 1024 * 1024
+
+# The algorithm for large messages (at or above the threshold), per collective.
 LARGE: dict[str, str] = {
     "broadcast": "binomial", "scatter": "binomial", "gather": "binomial", "reduce": "binomial",
     "allgather": "ring", "reduce_scatter": "ring", "allreduce": "ring", "alltoall": "pairwise",
 }
-# Below ``threshold`` bytes, the first of these that is registered and takes the call.
+# Below ``threshold`` bytes: the first of the candidates that is registered and takes the call.
 SMALL: dict[str, tuple[int, tuple[str, ...]]] = {
-    "allreduce": (64 * 1024, ("recursive_doubling", "tree")),
+    "allreduce": (2 * MIB, ("recursive_doubling", "tree")),
+    "allgather": (1 * MIB, ("bruck",)),
+    "reduce_scatter": (2 * MIB, ("pairwise",)),
 }
-# For a non-commutative op, which ring and the halving algorithms cannot take.
+# For a non-commutative op, which ring, pairwise and the halving algorithms cannot take.
 IN_ORDER: dict[str, str] = {"reduce_scatter": "binomial", "allreduce": "tree"}
 
 
