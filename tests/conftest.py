@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -17,6 +18,10 @@ from hypothesis import HealthCheck, settings
 # The mpich wheel installs mpiexec beside the interpreter; make sure the spawned one is it.
 os.environ["PATH"] = str(Path(sys.executable).parent) + os.pathsep + os.environ.get("PATH", "")
 os.environ.setdefault("MPIEXEC_TIMEOUT", "180")
+# A calibration in the user's cache would change what algorithm="auto" picks: the tests get an
+# empty cache folder of their own (the ranks mpiexec starts inherit it).
+if "_PYTEST_MPI_CHILD_PROCESS" not in os.environ:
+    os.environ["COLLECTIVES_CACHE_DIR"] = tempfile.mkdtemp(prefix="collectives-test-cache-")
 
 settings.register_profile("default", deadline=None, max_examples=60,
                           suppress_health_check=[HealthCheck.too_slow])

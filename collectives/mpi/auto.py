@@ -1,5 +1,14 @@
 """``algorithm="auto"``: the algorithm a call runs when it names none, chosen by collective,
-message size and N, from thresholds measured with the benchmark on this machine.
+message size and N: by the calibrated cost model when there is one, else from thresholds
+measured with the benchmark on this machine.
+
+With a calibration (``mpiexec -n 2 python -m mpi4py -m collectives calibrate``, read once per
+process from :func:`collectives.calibration.calibration_path`), ``auto`` asks the simulator which
+registered algorithm that can take the call is fastest on the calibrated model of the machine
+(:func:`collectives.calibration.fastest_algorithm`; predictions are cached per call shape). The
+model counts steps, bytes and reductions; it does not see how well each algorithm is implemented
+here (the ring paths are segmented and overlap reduction with transfer, the others do not), so on
+this machine the thresholds below are the better guide for large messages.
 
 :func:`choose` is the whole policy, and a call's choice shows afterwards in
 ``Communicator.last_algorithm``. Every rank calls it with the same arguments, so every rank
@@ -31,9 +40,10 @@ cores, MPICH 5.0.2). Times are out of place, N = 2 / N = 4:
 
 from __future__ import annotations
 
+from collectives.calibration import current_calibration, fastest_algorithm
 from collectives.catalogue import CATALOGUE, check_collective, check_supported
 from collectives.errors import UnsupportedError
-from collectives.mpi.registry import MPI_ALGORITHMS
+from collectives.mpi.registry import BUILTIN, MPI_ALGORITHMS
 from collectives.ops import Op
 
 AUTO = "auto"
@@ -60,6 +70,11 @@ def choose(collective: str, nbytes: int, size: int, op: Op | None = None) -> str
     ``nbytes`` bytes (the reference's K: one rank's buffer for broadcast, reduce and all-reduce,
     all N blocks for the others)."""
     check_collective(collective)
+    calibration = current_calibration()
+    if calibration is not None:
+        candidates = [name for name in MPI_ALGORITHMS.names(collective)
+                      if name != BUILTIN and _takes(collective, name, op, size)]
+        return fastest_algorithm(calibration, collective, nbytes, size, candidates, op)
     if op is not None and not op.commutative and collective in IN_ORDER:
         return IN_ORDER[collective]
     threshold, candidates = SMALL.get(collective, (0, ()))
