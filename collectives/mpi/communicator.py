@@ -3,10 +3,10 @@
     >>> from mpi4py import MPI
     >>> from collectives.mpi import Communicator
     >>> comm = Communicator(MPI.COMM_WORLD)
-    >>> total = comm.allreduce(x, op="sum")                  # ring by default
+    >>> total = comm.allreduce(x, op="sum")                  # algorithm="auto"
+    >>> comm.last_algorithm                                  # what auto chose for this size
+    'ring'
     >>> comm.allreduce(x, algorithm="tree", out=x)           # in place
-    >>> comm.last_algorithm
-    'tree'
 
 Shapes are those of :mod:`collectives.spec`: blocks run along the first axis, so the inputs of
 scatter (at the root), reduce-scatter and all-to-all have shape ``(N, *block)`` and gathered
@@ -18,7 +18,8 @@ shape and dtype; the caller's input is never written unless it asked for in plac
   overwritten and returned. With ``out=``, the result goes there instead and ``buf`` is left
   alone (and may be None on ranks other than the root).
 - ``allreduce(x, out=x)``: ``x`` is overwritten with the result on every rank; no buffer of
-  the whole size is allocated (ring uses one scratch chunk of about K/N bytes).
+  the whole size is allocated (ring's scratch is at most one chunk, K/N bytes). Out of place,
+  ring reads ``x`` where it is and writes each element of ``out`` once: ``x`` is not copied.
 - ``reduce(x, out=x)``: at the root ``x`` is overwritten with the result; other ranks reduce
   into a copy and leave their ``x`` alone (``out`` is ignored on them).
 - ``alltoall(x, out=x)``: afterwards ``x`` holds the result; the exchange itself works on a
@@ -27,6 +28,12 @@ shape and dtype; the caller's input is never written unless it asked for in plac
 ``scatter`` on a rank other than the root takes ``x=None`` with ``out=`` (its block's buffer),
 or an ``x`` shaped like the root's (whose values are not read). ``gather`` ignores ``out`` on
 ranks other than the root.
+
+``algorithm="auto"`` (the default) runs the algorithm :func:`collectives.mpi.auto.choose`
+picks for the collective, the message size and N: a latency algorithm for small messages, the
+ring for large ones, one that keeps rank order for a non-commutative op. Scratch memory is
+reused from call to call (reduce-scatter's working buffer too), so a loop of calls allocates
+nothing after the first.
 
 ``segments=S`` cuts the data into S pieces for an algorithm that pipelines (``pipeline``
 broadcast, ``double_binary_tree`` all-reduce); every other algorithm refuses S > 1.
