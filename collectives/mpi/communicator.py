@@ -69,8 +69,8 @@ from collectives.spec import Problem, block_shape_of
 # chooses by collective, size in bytes, N and op.
 DEFAULT_ALGORITHMS: dict[str, str] = LARGE
 
-# Transports kept for calls of the same signature (small calls repeat the same few).
-_TRANSPORTS_KEPT = 64
+# Algorithm choices and transports kept per call signature (small calls repeat the same few).
+_SIGNATURES_KEPT = 64
 
 
 def default_algorithm(collective: str, op: Op | None = None, *, nbytes: int, size: int) -> str:
@@ -95,6 +95,7 @@ class Communicator:
         self._pool = ScratchPool()
         self._work_pool = ScratchPool()  # reduce-scatter's working buffer, reused call to call
         self._transports: dict[CallSignature, Transport] = {}
+        self._chosen: dict[tuple[Problem, str | None], str] = {}  # (problem, asked) -> ran
         self._failure: str | None = None
         self.last_collective: str | None = None  #: the collective of the last completed call
         self.last_algorithm: str | None = None  #: the algorithm that ran in that call
@@ -305,6 +306,13 @@ class Communicator:
                 f"{self._failure}; its private communicator may hold stray messages, so make a "
                 "new Communicator"
             )
+        try:  # small calls repeat a few signatures: choose and check each once
+            key: tuple[Problem, str | None] | None = (problem, algorithm)
+            name = self._chosen.get(key)
+        except TypeError:  # an op or algorithm that cannot be hashed
+            key, name = None, None
+        if name is not None:
+            return name
         collective = problem.collective
         if algorithm is None or algorithm == AUTO:
             name = choose(collective, problem.nbytes, problem.ranks, problem.op)
@@ -316,6 +324,10 @@ class Communicator:
                             problem.segments)
         elif name == BUILTIN:
             check_builtin(problem)
+        if key is not None:
+            if len(self._chosen) >= _SIGNATURES_KEPT:
+                self._chosen.clear()
+            self._chosen[key] = name
         return name
 
     def _result(self, problem: Problem, out: np.ndarray | None, x: np.ndarray | None, *,
@@ -363,7 +375,7 @@ class Communicator:
         )
         transport = self._transports.get(signature)
         if transport is None:
-            if len(self._transports) >= _TRANSPORTS_KEPT:
+            if len(self._transports) >= _SIGNATURES_KEPT:
                 self._transports.clear()
             transport = self._transports[signature] = Transport(self._comm, signature,
                                                                 self._counter)
