@@ -16,7 +16,9 @@ from collectives.errors import (
     UnsupportedError,
 )
 from collectives.mpi import Communicator
+from collectives.mpi.auto import choose
 from collectives.mpi.transport import CallSignature, TrafficCounter, Transport
+from collectives.ops import resolve_op
 
 
 @pytest.fixture(scope="module")
@@ -86,9 +88,11 @@ def test_dtypes_mpi_cannot_take_are_refused_by_the_builtin_only(solo: Communicat
 
 
 def test_defaults_and_last_algorithm(solo: Communicator) -> None:
-    """Ring by default; a non-commutative op runs the rank-order tree; last_algorithm says so."""
+    """auto by default (for a small all-reduce, the small-message algorithm the thresholds name);
+    a non-commutative op runs the rank-order tree; last_algorithm says so."""
     solo.allreduce(X)
-    assert (solo.last_collective, solo.last_algorithm) == ("allreduce", "ring")
+    assert (solo.last_collective, solo.last_algorithm) == ("allreduce", "recursive_doubling")
+    assert solo.last_algorithm == choose("allreduce", X.nbytes, 1, resolve_op("sum"))
     solo.allreduce(X, op=FIRST)
     assert solo.last_algorithm == "tree"
     solo.reduce_scatter(X.reshape(1, 6), op=FIRST)

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from mpi4py import MPI
 
-from collectives.catalogue import COLLECTIVES, REDUCING, ROOTED
+from collectives.catalogue import COLLECTIVES, REDUCING, ROOTED, runnable_algorithms
 from collectives.mpi import Communicator
 from collectives.ops import resolve_op
 from collectives.spec import Problem, example_inputs, expected_outputs, results_match
@@ -20,7 +20,8 @@ def test_thousands_of_mixed_calls_back_to_back() -> None:
     """Every one of 3000 calls, made without any barrier in between, gives numpy's result."""
     comm = Communicator(MPI.COMM_WORLD)
     n, rank = comm.size, comm.rank
-    choices = [(c, a) for c in COLLECTIVES for a in comm.algorithms(c)]
+    choices = [(c, a) for c in COLLECTIVES  # every algorithm that runs on N = 5 with sum
+               for a in runnable_algorithms(c, comm.algorithms(c), resolve_op("sum"), n)[0]]
     rng = np.random.default_rng(2024)  # the same sequence of calls on every rank
     wrong = []
     for index in range(CALLS):
