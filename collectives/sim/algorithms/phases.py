@@ -68,22 +68,26 @@ def _subtree_transfers(parent: int, child: int, ranks: int, root: int, count: in
             for first, blocks in absolute_block_runs(*binomial_subtree(child, ranks), root, ranks)]
 
 
+def _tree_blocks(ranks: int, root: int, count: int, label: str,
+                 downward: bool) -> Iterator[Step]:
+    """Each round of the binomial tree moves the blocks of each child's subtree between the
+    child and its parent: down (parent to child) or up (child to parent)."""
+    round_pairs = binomial_down_round if downward else binomial_up_round
+    for round_index in range(binomial_rounds(ranks)):
+        senders, receivers = round_pairs(round_index, ranks)
+        parents, children = (senders, receivers) if downward else (receivers, senders)
+        yield Step.from_transfers(
+            [t for parent, child in zip(parents, children, strict=True)
+             for t in _subtree_transfers(int(parent), int(child), ranks, root, count, downward)],
+            label=f"{label} {round_index}")
+
+
 def tree_scatter(ranks: int, root: int, count: int, label: str) -> Iterator[Step]:
     """Binomial scatter of N blocks of ``count`` elements: each parent sends a child the blocks
     of the child's subtree."""
-    for round_index in range(binomial_rounds(ranks)):
-        pairs = zip(*binomial_down_round(round_index, ranks), strict=True)
-        yield Step.from_transfers(
-            [t for parent, child in pairs
-             for t in _subtree_transfers(int(parent), int(child), ranks, root, count, True)],
-            label=f"{label} {round_index}")
+    yield from _tree_blocks(ranks, root, count, label, downward=True)
 
 
 def tree_gather(ranks: int, root: int, count: int, label: str) -> Iterator[Step]:
     """Binomial gather: each child sends its parent the blocks of its own subtree."""
-    for round_index in range(binomial_rounds(ranks)):
-        pairs = zip(*binomial_up_round(round_index, ranks), strict=True)
-        yield Step.from_transfers(
-            [t for child, parent in pairs
-             for t in _subtree_transfers(int(parent), int(child), ranks, root, count, False)],
-            label=f"{label} {round_index}")
+    yield from _tree_blocks(ranks, root, count, label, downward=False)
