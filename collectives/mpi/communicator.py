@@ -54,7 +54,7 @@ from typing import Any
 import numpy as np
 from mpi4py import MPI
 
-from collectives.catalogue import CATALOGUE, ROOTED, algorithm_info, check_supported
+from collectives.catalogue import CATALOGUE, REDUCING, ROOTED, algorithm_info, check_supported
 from collectives.errors import CollectivesError, InvalidInputError
 from collectives.mpi.algorithms.builtin import check_builtin
 from collectives.mpi.auto import AUTO, LARGE, choose
@@ -96,6 +96,7 @@ class Communicator:
         self._work_pool = ScratchPool()  # reduce-scatter's working buffer, reused call to call
         self._transports: dict[CallSignature, Transport] = {}
         self._chosen: dict[tuple[Problem, str | None], str] = {}  # (problem, asked) -> ran
+        self._plans: dict[tuple[Any, ...], tuple[Problem, str]] = {}  # call signature -> plan
         self._failure: str | None = None
         self.last_collective: str | None = None  #: the collective of the last completed call
         self.last_algorithm: str | None = None  #: the algorithm that ran in that call
@@ -165,9 +166,8 @@ class Communicator:
             source = result = as_input(buf, "broadcast", "buf")
         else:
             source, result = None, check_out(buf, None, None, "broadcast", "buf")
-        problem = Problem("broadcast", self._size, result.shape, result.dtype, root,
-                          segments=segments)
-        name = self._algorithm(problem, algorithm)
+        problem, name = self._plan("broadcast", result.shape, result.dtype, algorithm, root=root,
+                                   segments=segments)
         if source is not None and source is not result:  # the root, out of place
             check_apart(result, source, "broadcast")
             work = flat(result)
@@ -245,8 +245,7 @@ class Communicator:
                   segments: int = 1) -> np.ndarray:
         """Every rank gets every rank's ``x`` stacked in rank order."""
         x = as_input(x, "allgather")
-        problem = Problem("allgather", self._size, x.shape, x.dtype, segments=segments)
-        name = self._algorithm(problem, algorithm)
+        problem, name = self._plan("allgather", x.shape, x.dtype, algorithm, segments=segments)
         result = self._result(problem, out, x)
         work = flat(result)
         self._place(problem, x, work)
@@ -259,9 +258,8 @@ class Communicator:
         """Rank j gets x0[j] ∘ x1[j] ∘ ... ∘ x(N-1)[j] (``x`` of shape ``(N, *block)``)."""
         x = as_input(x, "reduce_scatter")
         block = block_shape_of("reduce_scatter", x.shape, self._size)
-        problem = Problem("reduce_scatter", self._size, block, x.dtype, op=resolve_op(op),
-                          segments=segments)
-        name = self._algorithm(problem, algorithm)
+        problem, name = self._plan("reduce_scatter", block, x.dtype, algorithm, op=op,
+                                   segments=segments)
         result = self._result(problem, out, x)
         work = self._work_pool.take(problem.work_size, x.dtype)
         self._execute(problem, name, work, self._source(problem, name, x, work))
@@ -273,12 +271,11 @@ class Communicator:
         """Every rank gets x0 ∘ x1 ∘ ... ∘ x(N-1), bitwise the same everywhere. ``out=x`` is in
         place."""
         x = as_input(x, "allreduce")
-        problem = Problem("allreduce", self._size, x.shape, x.dtype, op=resolve_op(op),
-                          segments=segments)
-        name = self._algorithm(problem, algorithm)
+        problem, name = self._plan("allreduce", x.shape, x.dtype, algorithm, op=op,
+                                   segments=segments)
         result = self._result(problem, out, x, in_place=True)
         work = flat(result)
-        source = work if same_array(result, x) else self._source(problem, name, x, work)
+        source = work if _is_in_place(result, x) else self._source(problem, name, x, work)
         self._execute(problem, name, work, source)
         return result
 
@@ -298,14 +295,40 @@ class Communicator:
 
     # -- internals ----------------------------------------------------------------------------
 
-    def _algorithm(self, problem: Problem, algorithm: str | None) -> str:
-        """The algorithm to run, checked against the problem before any message is sent."""
+    def _plan(self, collective: str, block: tuple[int, ...], dtype: np.dtype,
+              algorithm: str | None, *, root: int = 0, op: Any = None,
+              segments: int = 1) -> tuple[Problem, str]:
+        """The call's Problem and the algorithm it runs, made and checked once per signature
+        (small calls repeat a few, and making them costs more than a small message)."""
+        key = (collective, block, dtype, root, op, segments, type(segments), algorithm)
+        try:
+            plan = self._plans.get(key)
+        except TypeError:  # an op that cannot be hashed
+            key, plan = None, None
+        if plan is not None:
+            self._check_usable()
+            return plan
+        problem = Problem(collective, self._size, block, dtype, root,
+                          resolve_op(op) if collective in REDUCING else None, segments=segments)
+        plan = problem, self._algorithm(problem, algorithm)
+        if key is not None:
+            if len(self._plans) >= _SIGNATURES_KEPT:
+                self._plans.clear()
+            self._plans[key] = plan
+        return plan
+
+    def _check_usable(self) -> None:
+        """Refuse a call on a communicator whose earlier call failed midway."""
         if self._failure is not None:
             raise CollectivesError(
                 f"expected a communicator whose calls all completed, got one whose call "
                 f"{self._failure}; its private communicator may hold stray messages, so make a "
                 "new Communicator"
             )
+
+    def _algorithm(self, problem: Problem, algorithm: str | None) -> str:
+        """The algorithm to run, checked against the problem before any message is sent."""
+        self._check_usable()
         try:  # small calls repeat a few signatures: choose and check each once
             key: tuple[Problem, str | None] | None = (problem, algorithm)
             name = self._chosen.get(key)
@@ -338,7 +361,7 @@ class Communicator:
         if out is None:
             return np.empty(shape, dtype=problem.dtype)
         check_out(out, shape, problem.dtype, problem.collective)
-        if x is not None and not (in_place and same_array(out, x)):
+        if x is not None and not (in_place and _is_in_place(out, x)):
             check_apart(out, x, problem.collective)
         return out
 
@@ -387,3 +410,8 @@ class Communicator:
             self._failure = f"{signature.describe()} failed: {error}"
             raise
         self.last_collective, self.last_algorithm = problem.collective, name
+
+
+def _is_in_place(out: np.ndarray, x: np.ndarray) -> bool:
+    """``same_array(out, x)``, answered at once for arrays that share no memory (most calls)."""
+    return out is x or (np.may_share_memory(out, x) and same_array(out, x))
