@@ -94,7 +94,7 @@ class Communicator:
         self._counter = TrafficCounter(self._size)
         self._pool = ScratchPool()
         self._work_pool = ScratchPool()  # reduce-scatter's working buffer, reused call to call
-        self._transports: dict[CallSignature, Transport] = {}
+        self._transports: dict[tuple[Problem, str], Transport] = {}
         self._chosen: dict[tuple[Problem, str | None], str] = {}  # (problem, asked) -> ran
         self._plans: dict[tuple[Any, ...], tuple[Problem, str]] = {}  # call signature -> plan
         self._failure: str | None = None
@@ -390,18 +390,25 @@ class Communicator:
                  source: np.ndarray | None = None) -> None:
         """Run algorithm ``name`` on this rank's working buffer (and its input, ``source``,
         where that is not ``work``)."""
-        signature = CallSignature(  # ranks that disagree on S disagree on the call
-            problem.collective, name if problem.segments == 1 else f"{name}/S{problem.segments}",
-            problem.dtype, problem.count,
-            problem.root if problem.collective in ROOTED else None,
-            problem.op.name if problem.op is not None else None,
-        )
-        transport = self._transports.get(signature)
+        try:  # one transport per call signature, made once
+            key: tuple[Problem, str] | None = (problem, name)
+            transport = self._transports.get(key)
+        except TypeError:  # an op that cannot be hashed
+            key, transport = None, None
         if transport is None:
-            if len(self._transports) >= _SIGNATURES_KEPT:
-                self._transports.clear()
-            transport = self._transports[signature] = Transport(self._comm, signature,
-                                                                self._counter)
+            signature = CallSignature(  # ranks that disagree on S disagree on the call
+                problem.collective,
+                name if problem.segments == 1 else f"{name}/S{problem.segments}",
+                problem.dtype, problem.count,
+                problem.root if problem.collective in ROOTED else None,
+                problem.op.name if problem.op is not None else None,
+            )
+            transport = Transport(self._comm, signature, self._counter)
+            if key is not None:
+                if len(self._transports) >= _SIGNATURES_KEPT:
+                    self._transports.clear()
+                self._transports[key] = transport
+        signature = transport.signature
         call = Call(problem, self._rank, work, transport, self._comm, self._pool,
                     work if source is None else source)
         try:
