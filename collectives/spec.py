@@ -291,10 +291,14 @@ def results_match(actual: np.ndarray | None, expected: np.ndarray | None, ranks:
     actual, expected = np.asarray(actual), np.asarray(expected)
     if actual.shape != expected.shape or actual.dtype != expected.dtype:
         return False
-    if actual.dtype.kind not in "fc":
-        return bool(np.array_equal(actual, expected))
-    eps = float(np.finfo(actual.dtype).eps)
+    return bool(elements_match(actual, expected, ranks).all())
+
+
+def elements_match(actual: np.ndarray, expected: np.ndarray, ranks: int) -> np.ndarray:
+    """Element by element, :func:`results_match`'s rule: integers and booleans equal; floats
+    within ``8·max(N, 2)·eps``, relative and times the largest magnitude of ``expected``."""
+    if expected.dtype.kind not in "fc":
+        return np.asarray(actual == expected)
+    tolerance = 8 * max(ranks, 2) * float(np.finfo(expected.dtype).eps)
     scale = float(np.max(np.abs(expected))) if expected.size else 0.0
-    tolerance = 8 * max(ranks, 2) * eps
-    return bool(np.allclose(actual, expected, rtol=tolerance, atol=tolerance * scale,
-                            equal_nan=True))
+    return np.isclose(actual, expected, rtol=tolerance, atol=tolerance * scale, equal_nan=True)

@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 
 from collectives.ops import Op
-from collectives.spec import Problem, example_input
+from collectives.spec import Problem, elements_match, example_input
 
 
 def _input(problem: Problem, rank: int, seed: int) -> np.ndarray:
@@ -56,12 +56,7 @@ def count_wrong(actual: np.ndarray | None, expected: np.ndarray | None, ranks: i
     if actual.size != expected.size:
         return int(max(actual.size, expected.size))
     actual, expected = actual.reshape(-1), expected.reshape(-1)  # same order, any shape
-    if expected.dtype.kind not in "fc":
-        return int(np.count_nonzero(actual != expected))
-    eps = float(np.finfo(expected.dtype).eps)
-    scale = float(np.max(np.abs(expected))) if expected.size else 0.0
-    tolerance = 8 * max(ranks, 2) * eps
-    close = np.isclose(actual, expected, rtol=tolerance, atol=tolerance * scale, equal_nan=True)
+    close = elements_match(actual, expected, ranks)
     return int(close.size - np.count_nonzero(close))
 
 
