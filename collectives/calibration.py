@@ -4,7 +4,10 @@
 (:mod:`collectives.mpi.calibrate`) and saves them here as a small JSON file; the path is printed.
 With a calibration, the simulator predicts how long any algorithm takes on this machine: the
 model network is fully connected, every link with the measured alpha and bandwidth 1/beta, every
-rank reducing at gamma seconds per byte. Importing this module never starts MPI.
+rank reducing at gamma seconds per byte; a call then costs the simulated time of its steps plus a
+fixed ``overhead`` per call (the library's Python setup and the skew of leaving the barrier the
+measurement starts from), which shifts every algorithm's prediction alike and so never changes
+which one is fastest. Importing this module never starts MPI.
 
 Where the file lives: ``$COLLECTIVES_CACHE_DIR/calibration.json`` if that variable is set, else
 ``$XDG_CACHE_HOME/collectives/calibration.json``, else ``~/.cache/collectives/calibration.json``.
@@ -32,16 +35,18 @@ CALIBRATION_FILE = "calibration.json"
 
 @dataclass(frozen=True)
 class Calibration:
-    """Alpha (s per message step), beta (s per byte), gamma (s per byte reduced), and where."""
+    """Alpha (s per message step), beta (s per byte), gamma (s per byte reduced), the fixed cost
+    of one library call (s), and where they were measured."""
 
     alpha: float
     beta: float
     gamma: float
+    overhead: float = 0.0  #: s per call beyond its steps (Python setup, leaving the barrier)
     measured_on: str = ""  #: host, MPI library and ranks of the measurement
     measured_at: str = ""  #: ISO date and time
 
     def __post_init__(self) -> None:
-        for name in ("alpha", "beta", "gamma"):
+        for name in ("alpha", "beta", "gamma", "overhead"):
             value = getattr(self, name)
             if not (isinstance(value, int | float) and np.isfinite(value) and value >= 0):
                 raise InvalidInputError(f"calibration expected {name} a finite number >= 0, "
@@ -60,7 +65,12 @@ class Calibration:
                                gamma=self.gamma)
 
     def predict(self, problem: Problem, algorithm: str) -> float:
-        """Seconds the simulator predicts for ``algorithm`` on ``problem`` on this machine."""
+        """Seconds ``algorithm`` is predicted to take on ``problem`` on this machine: the
+        simulator's time on :meth:`network` plus the per-call ``overhead``."""
+        return self.overhead + self.network_seconds(problem, algorithm)
+
+    def network_seconds(self, problem: Problem, algorithm: str) -> float:
+        """Seconds the simulator predicts for ``algorithm``'s steps alone (no call overhead)."""
         return _predicted_seconds(self, problem, algorithm)
 
 
@@ -105,12 +115,12 @@ def load_calibration(path: str | Path | None = None) -> Calibration | None:
         data = json.loads(source.read_text())
     except json.JSONDecodeError as error:
         raise InvalidInputError(f"{source}: expected JSON, got {error}") from None
-    expected = {"alpha", "beta", "gamma", "measured_on", "measured_at"}
+    expected = {"alpha", "beta", "gamma", "overhead", "measured_on", "measured_at"}
     if not isinstance(data, dict) or not {"alpha", "beta", "gamma"} <= data.keys() \
             or not data.keys() <= expected:
         got = sorted(data) if isinstance(data, dict) else type(data).__name__
         raise InvalidInputError(f"{source}: expected an object with keys alpha, beta, gamma "
-                                f"(and measured_on, measured_at), got {got}")
+                                f"(and overhead, measured_on, measured_at), got {got}")
     return Calibration(**data)
 
 

@@ -42,6 +42,30 @@ def test_prediction_is_the_reference_time_on_the_model(algorithm, ranks):
         reference_time(problem, algorithm, MODEL.alpha, MODEL.beta, MODEL.gamma), rel=1e-12)
 
 
+def test_overhead_adds_to_every_prediction_alike():
+    """The per-call overhead is added to the simulated steps' time, the same for every
+    algorithm, so it never changes which one the model finds fastest."""
+    costly_calls = Calibration(alpha=MODEL.alpha, beta=MODEL.beta, gamma=MODEL.gamma,
+                               overhead=5e-5)
+    problem = _problem(4, 1 << 10)
+    for algorithm in ("ring", "tree", "recursive_doubling"):
+        assert costly_calls.predict(problem, algorithm) == pytest.approx(
+            MODEL.predict(problem, algorithm) + 5e-5, rel=1e-12)
+        assert costly_calls.network_seconds(problem, algorithm) == MODEL.predict(problem,
+                                                                                  algorithm)
+    for nbytes in (1 << 10, 1 << 24):
+        candidates = ["ring", "tree", "recursive_doubling"]
+        assert fastest_algorithm(costly_calls, "allreduce", nbytes, 4, candidates) == \
+            fastest_algorithm(MODEL, "allreduce", nbytes, 4, candidates)
+
+
+def test_file_without_overhead_reads_as_zero(tmp_path):
+    """A calibration saved before the overhead was measured loads with overhead 0."""
+    path = tmp_path / "cal.json"
+    path.write_text('{"alpha": 1e-6, "beta": 1e-10, "gamma": 0}')
+    assert load_calibration(path) == Calibration(alpha=1e-6, beta=1e-10, gamma=0.0)
+
+
 def test_save_then_load_round_trips(tmp_path):
     """What save_calibration writes, load_calibration reads back unchanged."""
     path = save_calibration(MODEL, tmp_path / "sub" / "cal.json")
@@ -69,6 +93,8 @@ def test_missing_file_is_none(tmp_path):
     ('{"alpha": 1e-6, "beta": 1e-10, "gamma": 0, "extra": 1}', "got \\['alpha'"),
     ('{"alpha": -1, "beta": 1e-10, "gamma": 0}', "expected alpha a finite number >= 0"),
     ('{"alpha": 1e-6, "beta": 0, "gamma": 0}', "expected beta > 0"),
+    ('{"alpha": 1e-6, "beta": 1e-10, "gamma": 0, "overhead": -1}',
+     "expected overhead a finite number >= 0"),
 ])
 def test_malformed_file_says_what_is_wrong(tmp_path, text, match):
     """A malformed calibration file names the file and what was expected."""
@@ -110,6 +136,8 @@ def test_calibrate_then_predict_under_mpiexec(tmp_path):
     assert f"saved to {tmp_path / 'calibration.json'}" in calibrated.stdout
     calibration = load_calibration(tmp_path / "calibration.json")
     assert calibration is not None and calibration.alpha > 0 and calibration.beta > 0
+    assert calibration.overhead > 0, "a library call costs more than its one step"
+    assert "overhead = " in calibrated.stdout
     predicted = _run(["predict", "allreduce", "-a", "ring,tree", "-b", "1K", "-e", "4K", "-f", "2",
                       "-n", "2", "-w", "1", "--json"], tmp_path)
     assert predicted.returncode == 0, predicted.stderr
@@ -117,7 +145,7 @@ def test_calibrate_then_predict_under_mpiexec(tmp_path):
     assert [(r["size"], r["algorithm"]) for r in rows] == [
         (1024, "ring"), (1024, "tree"), (2048, "ring"), (2048, "tree"), (4096, "ring"),
         (4096, "tree")]
-    assert all(r["predicted"] > 0 and r["measured"] > 0 for r in rows)
+    assert all(r["predicted"] > calibration.overhead and r["measured"] > 0 for r in rows)
 
 
 def test_predict_without_calibration_says_how_to_make_one(tmp_path):

@@ -30,6 +30,7 @@ def run(args: argparse.Namespace) -> int:
               f"{calibration.beta:.3e} s/B), gamma = {calibration.gamma:.3e} s/B "
               f"({1e-9 / calibration.gamma:.2f} GB/s of float32 sum)"
               if calibration.gamma else "gamma = 0")
+        print(f"overhead = {format_seconds(calibration.overhead)} per call")
         print(f"measured on {calibration.measured_on}")
         print(f"saved to {path}")
     return 0

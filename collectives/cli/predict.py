@@ -27,8 +27,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("-b", "--minbytes", default="4K", metavar="SIZE", help="smallest size")
     parser.add_argument("-e", "--maxbytes", default="16M", metavar="SIZE", help="largest size")
     parser.add_argument("-f", "--stepfactor", type=float, default=4.0, help="size factor")
-    parser.add_argument("-n", "--iters", type=int, default=10, help="timed iterations")
-    parser.add_argument("-w", "--warmup_iters", type=int, default=2, help="warm-up iterations")
+    parser.add_argument("-n", "--iters", type=int, default=40, help="timed iterations")
+    parser.add_argument("-w", "--warmup_iters", type=int, default=5, help="warm-up iterations")
     parser.add_argument("-o", "--op", default="sum", choices=OP_NAMES, help="reduction op")
     parser.add_argument("-d", "--datatype", default="float32", help="numpy dtype")
     parser.add_argument("-r", "--root", type=int, default=0, help="root rank")
@@ -91,7 +91,8 @@ def _print_table(args: argparse.Namespace, calibration, ranks: int, rows: list[d
           + (f" {args.op}" if args.collective in ("reduce", "allreduce", "reduce_scatter")
              else "")
           + f"; model: alpha {calibration.alpha * 1e6:.2f} us, "
-            f"{calibration.bandwidth / 1e9:.2f} GB/s, gamma {calibration.gamma:.3g} s/B")
+            f"{calibration.bandwidth / 1e9:.2f} GB/s, gamma {calibration.gamma:.3g} s/B, "
+            f"overhead {calibration.overhead * 1e6:.2f} us per call")
     print(f"# {'size (B)':>12} {'count':>10} {'algorithm':>20} {'predicted (us)':>15} "
           f"{'measured (us)':>14} {'measured/predicted':>19}")
     for row in rows:
