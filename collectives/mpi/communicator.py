@@ -93,7 +93,10 @@ class Communicator:
         self._size = self._comm.Get_size()
         self._counter = TrafficCounter(self._size)
         self._pool = ScratchPool()
-        self._work_pool = ScratchPool()  # reduce-scatter's working buffer, reused call to call
+        # the working buffer of the collectives that cannot work in the caller's arrays
+        # (scatter, gather and reduce off the root, reduce-scatter, all-to-all), reused call to
+        # call so a loop of calls maps and faults in no fresh pages
+        self._work_pool = ScratchPool()
         self._transports: dict[tuple[Problem, str], Transport] = {}
         self._chosen: dict[tuple[Problem, str | None], str] = {}  # (problem, asked) -> ran
         self._plans: dict[tuple[Any, ...], tuple[Problem, str]] = {}  # call signature -> plan
@@ -197,7 +200,7 @@ class Communicator:
         problem = Problem("scatter", self._size, block, dtype, root, segments=segments)
         name = self._algorithm(problem, algorithm)
         result = self._result(problem, out, x if self._rank == root else None)
-        work = np.empty(problem.work_size, dtype=dtype)
+        work = self._work_pool.take(problem.work_size, dtype)
         if self._rank == root:
             self._place(problem, x, work)
         self._execute(problem, name, work)
@@ -215,7 +218,7 @@ class Communicator:
             result = self._result(problem, out, x)
             work = flat(result)
         else:
-            result, work = None, np.empty(problem.work_size, dtype=x.dtype)
+            result, work = None, self._work_pool.take(problem.work_size, x.dtype)
         self._place(problem, x, work)
         self._execute(problem, name, work)
         return result
@@ -236,7 +239,8 @@ class Communicator:
             if not same_array(result, x):
                 self._place(problem, x, work)
         else:
-            result, work = None, np.array(x, order="C").reshape(-1)  # reduced into: a copy
+            result, work = None, self._work_pool.take(problem.work_size, x.dtype)
+            self._place(problem, x, work)  # reduced into: a copy
         self._execute(problem, name, work)
         return result
 
@@ -288,7 +292,7 @@ class Communicator:
         problem = Problem("alltoall", self._size, block, x.dtype, segments=segments)
         name = self._algorithm(problem, algorithm)
         result = self._result(problem, out, x, in_place=True)
-        work = np.empty(problem.work_size, dtype=x.dtype)
+        work = self._work_pool.take(problem.work_size, x.dtype)
         self._place(problem, x, work)
         self._execute(problem, name, work)
         return self._output(problem, work, result)
