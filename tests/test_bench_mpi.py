@@ -13,6 +13,7 @@ import pytest
 
 from collectives.bench.report import read_csv
 from collectives.bench.sizes import counts_for_sweep, size_of_count, size_sweep
+from collectives.catalogue import REDUCING
 
 MPIEXEC = Path(sys.executable).parent / "mpiexec"
 
@@ -25,6 +26,12 @@ RUNS = [
     ("allreduce", 3, ["ring", "tree", "mpi"], ["-d", "int32"], True),
     ("allgather", 3, ["ring", "mpi"], [], False),
     ("reduce", 3, ["binomial", "mpi"], ["-r", "2", "-o", "max", "--memory"], True),
+    # MPI's built-in is called directly on the benchmark's buffers: checked for every collective
+    ("broadcast", 3, ["binomial", "mpi"], ["-r", "1"], True),
+    ("scatter", 3, ["binomial", "mpi"], ["-r", "2"], False),
+    ("gather", 3, ["binomial", "mpi"], ["-r", "1"], False),
+    ("reduce_scatter", 3, ["ring", "mpi"], ["-o", "min"], False),
+    ("alltoall", 3, ["pairwise", "mpi"], [], True),
 ]
 
 
@@ -62,8 +69,8 @@ def test_bench_prints_the_nccl_tests_table_with_nothing_wrong(tmp_path, collecti
         (size_of_count(collective, c, dtype, ranks), c, a) for c in counts for a in algorithms
     ]
     root = extra[extra.index("-r") + 1] if "-r" in extra else "-1"
-    op = extra[extra.index("-o") + 1] if "-o" in extra else ("none" if collective ==
-                                                               "allgather" else "sum")
+    op = extra[extra.index("-o") + 1] if "-o" in extra else ("sum" if collective in REDUCING
+                                                               else "none")
     for row in rows:
         assert row[2:5] == [dtype, op, root]
         assert row[10] == "0"  # out-of-place #wrong

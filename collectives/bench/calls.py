@@ -8,6 +8,12 @@ that form. Broadcast out of place is ``broadcast(source, out=target)``; in place
 ``broadcast(buf)``, which every rank but the root overwrites. All-gather, reduce-scatter, gather
 and scatter have no in-place form in :class:`collectives.mpi.Communicator`: their in-place
 columns read N/A.
+
+``mpi`` is timed as a user of MPI would call it: the mpi4py collective itself on the same
+buffers (``Allreduce(source, target)``, ``Allreduce(IN_PLACE, inplace)``, ...), on the
+communicator's private duplicate, with no working buffer of this package in between, so its
+out-of-place figures are MPI's own out-of-place path. Broadcast has no out-of-place form in MPI:
+the root copies its input into ``target`` and broadcasts that, as a user would.
 """
 
 from __future__ import annotations
@@ -66,6 +72,10 @@ class Buffers:
 def call_for(communicator: Any, problem: Problem, algorithm: str, buffers: Buffers,
              in_place: bool) -> Callable[[], Any]:
     """A no-argument function that makes the call once."""
+    from collectives.mpi.registry import BUILTIN
+
+    if algorithm == BUILTIN and (problem.op is None or problem.op.predefined):
+        return builtin_call(communicator, problem, buffers, in_place)
     p, b = problem, buffers
     name = p.collective
     op = p.op.name if p.op is not None else None
@@ -88,3 +98,50 @@ def call_for(communicator: Any, problem: Problem, algorithm: str, buffers: Buffe
     if name in ("allreduce", "reduce_scatter"):
         return lambda: method(b.source, op=op, algorithm=algorithm, out=b.target)
     return lambda: method(b.source, algorithm=algorithm, out=b.target)
+
+
+def builtin_call(communicator: Any, problem: Problem, buffers: Buffers,
+                 in_place: bool) -> Callable[[], Any]:
+    """MPI's own collective on the benchmark's buffers, called as an MPI user calls it."""
+    from mpi4py import MPI
+
+    from collectives.mpi.algorithms.builtin import check_builtin, mpi_datatype
+
+    check_builtin(problem)
+    p, b, comm = problem, buffers, communicator.mpi_comm
+    name, datatype, root = p.collective, mpi_datatype(p.dtype), p.root
+    op = getattr(MPI, p.op.name.upper()) if p.op is not None else None
+    is_root = comm.Get_rank() == root
+
+    def typed(array: np.ndarray | None) -> Any:
+        return None if array is None else [array, datatype]
+
+    if in_place:
+        if name not in IN_PLACE:
+            raise ValueError(f"{name} has no in-place form")
+        if name == "broadcast":
+            return lambda: comm.Bcast(typed(b.inplace), root)
+        if name == "reduce":
+            if is_root:
+                return lambda: comm.Reduce(MPI.IN_PLACE, typed(b.inplace), op, root)
+            return lambda: comm.Reduce(typed(b.inplace), None, op, root)
+        if name == "allreduce":
+            return lambda: comm.Allreduce(MPI.IN_PLACE, typed(b.inplace), op)
+        return lambda: comm.Alltoall(MPI.IN_PLACE, typed(b.inplace))
+    if name == "broadcast":
+        def broadcast() -> None:
+            if is_root:
+                np.copyto(b.target, b.source)
+            comm.Bcast(typed(b.target), root)
+        return broadcast
+    calls: dict[str, Callable[[], Any]] = {
+        "scatter": lambda: comm.Scatter(typed(b.source), typed(b.target), root),
+        "gather": lambda: comm.Gather(typed(b.source), typed(b.target), root),
+        "reduce": lambda: comm.Reduce(typed(b.source), typed(b.target), op, root),
+        "allgather": lambda: comm.Allgather(typed(b.source), typed(b.target)),
+        "reduce_scatter": lambda: comm.Reduce_scatter_block(typed(b.source), typed(b.target),
+                                                            op),
+        "allreduce": lambda: comm.Allreduce(typed(b.source), typed(b.target), op),
+        "alltoall": lambda: comm.Alltoall(typed(b.source), typed(b.target)),
+    }
+    return calls[name]

@@ -114,6 +114,13 @@ class Communicator:
         """N, the number of ranks."""
         return self._size
 
+    @property
+    def mpi_comm(self) -> Any:
+        """The private duplicate of the communicator given, which this object's messages use
+        (for calling MPI directly in step with it; MPI's built-ins there keep to their own
+        tags and never meet this package's messages)."""
+        return self._comm
+
     def __repr__(self) -> str:
         return f"Communicator(rank={self._rank}, size={self._size})"
 
