@@ -47,6 +47,7 @@ one rank's uncaught exception aborts the whole job instead of leaving the others
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -91,6 +92,7 @@ class Communicator:
         self._comm.Set_errhandler(MPI.ERRORS_RETURN)  # MPI errors raise MPI.Exception
         self._rank = self._comm.Get_rank()
         self._size = self._comm.Get_size()
+        self._crowded = _crowded(self._comm)  # more ranks on this node than cores: wait yielding
         self._counter = TrafficCounter(self._size)
         self._pool = ScratchPool()
         # the working buffer of the collectives that cannot work in the caller's arrays
@@ -414,7 +416,7 @@ class Communicator:
                 problem.root if problem.collective in ROOTED else None,
                 problem.op.name if problem.op is not None else None,
             )
-            transport = Transport(self._comm, signature, self._counter)
+            transport = Transport(self._comm, signature, self._counter, patient=self._crowded)
             if key is not None:
                 if len(self._transports) >= _SIGNATURES_KEPT:
                     self._transports.clear()
@@ -428,6 +430,16 @@ class Communicator:
             self._failure = f"{signature.describe()} failed: {error}"
             raise
         self.last_collective, self.last_algorithm = problem.collective, name
+
+
+def _crowded(comm: MPI.Intracomm) -> bool:
+    """True when this rank's node runs more of the communicator's ranks than this process may
+    use cores (collective: every rank calls it once)."""
+    node = comm.Split_type(MPI.COMM_TYPE_SHARED)
+    try:
+        return node.Get_size() > len(os.sched_getaffinity(0))
+    finally:
+        node.Free()
 
 
 def _is_in_place(out: np.ndarray, x: np.ndarray) -> bool:

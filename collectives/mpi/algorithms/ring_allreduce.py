@@ -18,19 +18,21 @@ bytes to the same peer in the same step as the simulator's schedule.
 
 from __future__ import annotations
 
-from collectives.mpi.algorithms.phases import ring_pass
+from collectives.mpi.algorithms.ring_stream import ring_stream
 from collectives.mpi.call import Call, reads_source
 from collectives.mpi.registry import register
 from collectives.partition import chunk_offsets
-from collectives.ring import ALLREDUCE_ALLGATHER_SHIFT, ALLREDUCE_REDUCE_SCATTER_SHIFT
+from collectives.ring import ALLREDUCE_REDUCE_SCATTER_SHIFT
 
 
 @register("allreduce", "ring")
 @reads_source
 def ring_allreduce(call: Call) -> None:
     """Reduce-scatter then all-gather around the ring, into the working buffer."""
-    offsets = chunk_offsets(call.problem.count, call.size)
-    # reduce-scatter: afterwards this rank holds chunk rank + 1 fully reduced
-    ring_pass(call, offsets, ALLREDUCE_REDUCE_SCATTER_SHIFT, reduce=True)
-    # all-gather: pass the completed chunks on until every rank has all of them
-    ring_pass(call, offsets, ALLREDUCE_ALLGATHER_SHIFT, reduce=False)
+    n = call.size
+    offsets = chunk_offsets(call.problem.count, n)
+    # reduce-scatter (steps 0 .. N - 2), after which this rank holds chunk rank + 1 fully
+    # reduced, then all-gather (steps N - 1 .. 2N - 3: the all-gather shift 1 at step t is shift
+    # 0 at step N - 1 + t), one stream: each segment is passed on as soon as it is ready
+    ring_stream(call, offsets, ALLREDUCE_REDUCE_SCATTER_SHIFT, steps=2 * (n - 1),
+                reduce_steps=n - 1)

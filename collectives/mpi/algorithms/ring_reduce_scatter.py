@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from collectives.mpi.algorithms.phases import ring_pass
+from collectives.mpi.algorithms.ring_stream import ring_stream
 from collectives.mpi.call import Call, reads_source
 from collectives.mpi.registry import register
 from collectives.ring import REDUCE_SCATTER_SHIFT
@@ -22,4 +22,5 @@ from collectives.ring import REDUCE_SCATTER_SHIFT
 def ring_reduce_scatter(call: Call) -> None:
     """N - 1 ring steps combining blocks on the way."""
     offsets = np.arange(call.size + 1, dtype=np.int64) * call.problem.count
-    ring_pass(call, offsets, REDUCE_SCATTER_SHIFT, reduce=True)
+    n = call.size
+    ring_stream(call, offsets, REDUCE_SCATTER_SHIFT, steps=n - 1, reduce_steps=n - 1)
