@@ -1,4 +1,5 @@
-"""Per-rank pieces that several algorithms are built from: a ring pass and the binomial trees.
+"""Per-rank pieces that several algorithms are built from: the binomial trees (the ring pass is
+:mod:`collectives.mpi.algorithms.ring_stream`).
 
 Each is the per-rank mirror of the simulator's schedule piece of the same name
 (:mod:`collectives.sim.algorithms.phases`): the same index math, the same messages in the same
@@ -12,8 +13,7 @@ from __future__ import annotations
 import numpy as np
 
 from collectives.mpi.call import Call
-from collectives.mpi.segments import largest_segment, segment_count, segments
-from collectives.ring import ring_chunk, ring_next, ring_prev
+from collectives.mpi.segments import segments
 from collectives.tree import (
     absolute_block_runs,
     binomial_children,
@@ -22,66 +22,6 @@ from collectives.tree import (
     to_absolute,
     to_relative,
 )
-
-
-def ring_pass(call: Call, offsets: np.ndarray, shift: int, *, reduce: bool) -> None:
-    """N - 1 steps; at step s this rank sends chunk ``(rank - s + shift) mod N`` to its right
-    neighbour and receives chunk ``(left - s + shift) mod N`` from its left one, straight into
-    place or (``reduce``) combined with its own copy of that chunk into place.
-
-    ``offsets`` are the N + 1 chunk boundaries in the working buffer. Reducing, this rank's own
-    data is read from ``call.source`` (laid out like the working buffer): the first step sends
-    a chunk of it, and every step writes ``work[chunk] = source[chunk] ∘ incoming``, so out of
-    place the input is never copied; each later step sends the chunk the step before reduced.
-    """
-    n, rank, work = call.size, call.rank, call.work
-    if reduce and n == 1 and call.source is not work:
-        np.copyto(work, call.source)  # alone, this rank's data is the reduction
-    right, left = ring_next(rank, n), ring_prev(rank, n)
-    buffers = _reduce_buffers(call, offsets) if reduce and n > 1 else None
-    for step in range(n - 1):
-        send = ring_chunk(rank, step, n, shift)
-        recv = ring_chunk(left, step, n, shift)
-        into = slice(offsets[recv], offsets[recv + 1])
-        if buffers is None:
-            call.transport.sendrecv(work[offsets[send]:offsets[send + 1]], right, work[into],
-                                    left)
-        else:
-            sent_from = call.source if step == 0 else work
-            _reduce_step(call, sent_from[offsets[send]:offsets[send + 1]], right,
-                         call.source[into], work[into], left, buffers)
-
-
-def _reduce_buffers(call: Call, offsets: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Two scratch buffers, each as large as the largest segment that arrives: together at
-    most one chunk (a chunk that travels whole needs one, of its own size)."""
-    lengths = tuple(int(length) for length in set(np.diff(offsets).tolist()))
-    largest = largest_segment(lengths, call.problem.itemsize)
-    if all(segment_count(length, call.problem.itemsize) == 1 for length in lengths):
-        only = call.scratch(largest)
-        return only, only
-    pair = call.scratch(2 * largest)
-    return pair[:largest], pair[largest:]
-
-
-def _reduce_step(call: Call, outgoing: np.ndarray, right: int, mine: np.ndarray,
-                 into: np.ndarray, left: int, buffers: tuple[np.ndarray, np.ndarray]) -> None:
-    """One reduce step, pipelined: send ``outgoing`` right in segments; receive the left
-    neighbour's copy of ``mine``'s chunk segment by segment, alternating between the two
-    buffers, and reduce each segment (``into = mine ∘ incoming``) while the next one arrives,
-    so what arrived is still in cache when it is added."""
-    transport, itemsize = call.transport, call.problem.itemsize
-    pieces = segments(len(mine), itemsize)
-    incoming = [buffers[i % 2][:piece.stop - piece.start] for i, piece in enumerate(pieces)]
-    pending = transport.irecv(incoming[0], left)
-    sends = [transport.isend(outgoing[piece], right) for piece in segments(len(outgoing),
-                                                                          itemsize)]
-    for i, piece in enumerate(pieces):
-        transport.wait_recv(pending, incoming[i], left)
-        if i + 1 < len(pieces):
-            pending = transport.irecv(incoming[i + 1], left)
-        call.combine(into[piece], mine[piece], incoming[i])
-    transport.wait_all(sends)
 
 
 def tree_broadcast(call: Call, root: int, length: int,
