@@ -33,8 +33,11 @@ cores, MPICH 5.0.2). Times are out of place, N = 2 / N = 4:
   1 MiB 168 / 528 µs against 193 / 559 µs; 4 MiB 578 / 2968 µs against 465 / 2574 µs. Ring
   from 2 MiB.
 - broadcast: ``binomial`` (segmented, all children at once) was the fastest of this package's
-  algorithms at every size out of place; ``scatter_allgather`` only won in place at 64 MiB,
-  N = 4 (3.1 against 2.6 GB/s busbw). Binomial throughout.
+  algorithms at every size out of place. In place at N = 4 it had trailed MPI's built-in
+  (0.87x at 16 and 64 MiB) while ``scatter_allgather`` sometimes won; since waiting ranks yield
+  the core when ranks outnumber cores (:mod:`collectives.mpi.transport`), binomial leads again:
+  paired runs, ratio to the built-in at 16 / 64 MiB in place, binomial 1.21-1.46x / 1.10-1.18x,
+  ``scatter_allgather`` 1.20-1.35x / 0.93-1.25x. Binomial throughout.
 - scatter, gather, reduce, all-to-all: not measured here; the binomial trees and pairwise.
 """
 

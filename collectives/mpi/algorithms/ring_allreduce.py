@@ -11,7 +11,11 @@ rank - 1, writing ``out[chunk] = x[chunk] ∘ incoming``; at all-gather step s i
 written once by a reduction or a receive.
 Large chunks travel in segments of about 1 MiB (:mod:`collectives.mpi.segments`): each segment
 is added while the next arrives, from one of two segment buffers, so the scratch is at most one
-chunk (two 1 MiB buffers once a chunk exceeds 2 MiB), reused from call to call.
+chunk (two 1 MiB buffers once a chunk exceeds 2 MiB), reused from call to call. The 2(N - 1)
+steps run as one stream (:mod:`collectives.mpi.algorithms.ring_stream`): a segment is sent on as
+soon as it is ready, so the segment reduced last in the reduce-scatter leaves at once as the
+all-gather's, and no rank waits for a whole step. Measured against the lock-step ring (median
+ratio to MPI's built-in, 16 MiB in place): N = 2 1.27x -> 1.33x, N = 4 1.05x -> 1.16x.
 Cost: rank r sends 2K - c(r+1) - c(r+2) bytes (2(N-1)K/N when N divides the count), the same
 bytes to the same peer in the same step as the simulator's schedule.
 """

@@ -3,7 +3,8 @@ it with its own copy; after N - 1 steps rank r holds block r fully reduced.
 
 Assumes: a commutative op. This rank's blocks are read where the caller left them, each
 reduction writing ``work[block] = x[block] ∘ incoming`` (the input is never copied); large blocks
-travel in segments of about 1 MiB, each added while the next arrives, from two segment buffers.
+travel in segments of about 1 MiB, each added while the next arrives, from two segment buffers,
+and each sent on as soon as it has been added (:mod:`collectives.mpi.algorithms.ring_stream`).
 Cost: N - 1 steps; every rank sends K(N - 1)/N bytes.
 """
 
