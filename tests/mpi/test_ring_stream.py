@@ -10,6 +10,7 @@ import pytest
 from mpi4py import MPI
 from mpi_cases import Case, check_case, report
 
+from collectives.errors import MismatchError
 from collectives.mpi import Communicator, segments
 
 SEGMENT = 16 * 1024  # above MPICH's 8 KiB single-copy threshold: sends complete when taken
@@ -45,3 +46,22 @@ def test_repeated_large_in_place_allreduce_completes() -> None:
         x = np.full(count, comm.rank + 1, dtype=np.float32)
         comm.allreduce(x, algorithm="ring", out=x)
         assert np.array_equal(x, np.full(count, 10, dtype=np.float32))
+
+
+@pytest.mark.parallel([2, 3])
+def test_patient_waits_give_the_same_results_and_errors(monkeypatch: pytest.MonkeyPatch) -> None:
+    """With waits that yield the core (as on a node with more ranks than cores), the ring and
+    the binomial tree give numpy's results, and ranks that disagree still get MismatchError."""
+    monkeypatch.setattr(segments, "SEGMENT_BYTES", SEGMENT)
+    comm = Communicator(MPI.COMM_WORLD)
+    comm._crowded = True  # every transport made from now on is patient
+    failures: list[str] = []
+    for collective, mode in (("allreduce", "in_place"), ("broadcast", "new"),
+                             ("allgather", "out")):
+        failures += check_case(comm, Case(collective, "binomial" if collective == "broadcast"
+                                          else "ring", 5000 * comm.size + 1, "float64",
+                                          "sum" if collective == "allreduce" else None,
+                                          mode=mode))
+    assert not failures, report(failures)
+    with pytest.raises(MismatchError, match="got one of a different call"):
+        comm.allreduce(np.ones(4 + comm.rank), algorithm="ring")
