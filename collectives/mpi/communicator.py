@@ -58,6 +58,7 @@ from mpi4py import MPI
 from collectives.catalogue import CATALOGUE, REDUCING, ROOTED, algorithm_info, check_supported
 from collectives.errors import CollectivesError, InvalidInputError
 from collectives.mpi.algorithms.builtin import check_builtin
+from collectives.mpi.algorithms.ring_reduce_scatter import WORKS_IN_RESULT
 from collectives.mpi.auto import AUTO, LARGE, choose
 from collectives.mpi.buffers import as_input, as_root, check_apart, check_out, flat, same_array
 from collectives.mpi.call import Call, ScratchPool, wants_source
@@ -274,6 +275,10 @@ class Communicator:
         problem, name = self._plan("reduce_scatter", block, x.dtype, algorithm, op=op,
                                    segments=segments)
         result = self._result(problem, out, x)
+        if getattr(MPI_ALGORITHMS.get("reduce_scatter", name), WORKS_IN_RESULT, False):
+            # works in the result array alone: no working buffer of N blocks, no copy out
+            self._execute(problem, name, flat(result), np.ascontiguousarray(x).reshape(-1))
+            return result
         work = self._work_pool.take(problem.work_size, x.dtype)
         self._execute(problem, name, work, self._source(problem, name, x, work))
         return self._output(problem, work, result)

@@ -1,0 +1,64 @@
+"""Ring reduce-scatter working in the caller's result array: partial results in the result and a
+spare block, the last step combined straight into the result. With segments shrunk so that a
+block travels in several (a send completes only once the receiver has taken it), every calling
+mode gives numpy's and MPI's results and the simulator's traffic, at N = 1 to 5, and no working
+buffer of N blocks is taken."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from mpi4py import MPI
+from mpi_cases import Case, check_case, report
+
+from collectives.mpi import Communicator, segments
+
+SEGMENT = 16 * 1024  # above MPICH's 8 KiB single-copy threshold: sends complete when taken
+PER_BLOCK = 7 * SEGMENT // 16 + 3  # float64 elements: 3.5 segments and a bit (odd)
+
+
+@pytest.mark.parallel([1, 2, 3, 4, 5])
+@pytest.mark.parametrize("count", [PER_BLOCK, 2 * SEGMENT // 8, 1, 0],
+                         ids=["uneven_segments", "two_segments", "one", "zero"])
+@pytest.mark.parametrize("mode", ["new", "out", "strided"])
+def test_segmented_blocks_in_every_mode(monkeypatch: pytest.MonkeyPatch, count: int,
+                                        mode: str) -> None:
+    """Blocks of several segments (uneven, even), of one element and of none: numpy's result,
+    MPI's, the simulator's traffic, the input untouched."""
+    monkeypatch.setattr(segments, "SEGMENT_BYTES", SEGMENT)
+    comm = Communicator(MPI.COMM_WORLD)
+    failures = check_case(comm, Case("reduce_scatter", "ring", count, "float64", "sum",
+                                     mode=mode))
+    assert not failures, report(failures)
+
+
+@pytest.mark.parallel([2, 3, 4, 5])
+def test_two_dimensional_blocks_and_other_ops(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A 2-D block of several segments, and ops other than sum (max on int32, prod on
+    complex64): the partial results stored away from their block's place still combine right."""
+    monkeypatch.setattr(segments, "SEGMENT_BYTES", SEGMENT)
+    comm = Communicator(MPI.COMM_WORLD)
+    failures: list[str] = []
+    failures += check_case(comm, Case("reduce_scatter", "ring", 3 * 1501, "float64", "sum",
+                                      mode="out", block=(3, 1501)))
+    failures += check_case(comm, Case("reduce_scatter", "ring", PER_BLOCK, "int32", "max"))
+    failures += check_case(comm, Case("reduce_scatter", "ring", PER_BLOCK, "complex64", "prod"))
+    assert not failures, report(failures)
+
+
+@pytest.mark.parallel([3, 4, 5])
+def test_takes_no_working_buffer_of_n_blocks(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Ten calls in a row into one ``out`` give the sum every time; the communicator's working
+    buffer is never taken, and the scratch is two segments and one spare block."""
+    monkeypatch.setattr(segments, "SEGMENT_BYTES", SEGMENT)
+    comm = Communicator(MPI.COMM_WORLD)
+    n = comm.size
+    out = np.empty(PER_BLOCK, dtype=np.float64)
+    expected = sum(np.arange(PER_BLOCK) * (r + 1) + comm.rank for r in range(n))
+    for _ in range(10):
+        x = np.stack([np.arange(PER_BLOCK, dtype=np.float64) * (comm.rank + 1) + block
+                      for block in range(n)])
+        assert comm.reduce_scatter(x, algorithm="ring", out=out) is out
+        assert np.array_equal(out, expected)
+    assert comm._work_pool._bytes.nbytes == 0
+    assert comm._pool._bytes.nbytes <= 2 * SEGMENT + PER_BLOCK * 8
