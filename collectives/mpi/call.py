@@ -34,6 +34,19 @@ def wants_source(algorithm: Callable[..., Any]) -> bool:
     return bool(getattr(algorithm, "reads_source", False))
 
 
+def works_in_result(algorithm: Function) -> Function:
+    """Mark an algorithm whose ``call.work`` is the caller's flat result array (this rank's
+    block alone), not a working buffer laid out as :class:`collectives.spec.Problem` says; it
+    also reads its input from ``call.source``, so nothing is placed and nothing copied out."""
+    algorithm.works_in_result = True  # type: ignore[attr-defined]
+    return reads_source(algorithm)
+
+
+def wants_result(algorithm: Callable[..., Any]) -> bool:
+    """True for an algorithm marked with :func:`works_in_result`."""
+    return bool(getattr(algorithm, "works_in_result", False))
+
+
 class ScratchPool:
     """One grow-only byte buffer per communicator, lent to each call as its scratch, so a loop
     of calls allocates nothing (and touches no fresh page) once the largest has been seen."""

@@ -58,10 +58,9 @@ from mpi4py import MPI
 from collectives.catalogue import CATALOGUE, REDUCING, ROOTED, algorithm_info, check_supported
 from collectives.errors import CollectivesError, InvalidInputError
 from collectives.mpi.algorithms.builtin import check_builtin
-from collectives.mpi.algorithms.ring_reduce_scatter import WORKS_IN_RESULT
 from collectives.mpi.auto import AUTO, LARGE, choose
 from collectives.mpi.buffers import as_input, as_root, check_apart, check_out, flat, same_array
-from collectives.mpi.call import Call, ScratchPool, wants_source
+from collectives.mpi.call import Call, ScratchPool, wants_result, wants_source
 from collectives.mpi.registry import BUILTIN, MPI_ALGORITHMS
 from collectives.mpi.transport import CallSignature, TrafficCounter, Transport
 from collectives.ops import Op, resolve_op
@@ -275,7 +274,7 @@ class Communicator:
         problem, name = self._plan("reduce_scatter", block, x.dtype, algorithm, op=op,
                                    segments=segments)
         result = self._result(problem, out, x)
-        if getattr(MPI_ALGORITHMS.get("reduce_scatter", name), WORKS_IN_RESULT, False):
+        if wants_result(MPI_ALGORITHMS.get("reduce_scatter", name)):
             # works in the result array alone: no working buffer of N blocks, no copy out
             self._execute(problem, name, flat(result), np.ascontiguousarray(x).reshape(-1))
             return result

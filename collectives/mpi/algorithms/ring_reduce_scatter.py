@@ -2,12 +2,12 @@
 it with its own copy; after N - 1 steps rank r holds block r fully reduced.
 
 Assumes: a commutative op. This rank's blocks are read where the caller left them (the input is
-never copied). The algorithm works in the caller's result array (:data:`WORKS_IN_RESULT`): no
-working buffer of N blocks is taken, and nothing is copied out. The partial results of the last
-step, of the third-last and so on are written to the result array, those of the steps between
-to one spare block, at the segment's offset within its block
-(``place[piece] = x[block][piece] ∘ incoming``), and sent on from there; the last step's
-combination is the result itself. Large blocks travel in segments of about 1 MiB
+never copied). The algorithm works in the caller's result array
+(:func:`~collectives.mpi.call.works_in_result`): no working buffer of N blocks is taken, and
+nothing is copied out. The partial results of the last step, of the third-last and so on are
+written to the result array, those of the steps between to one spare block, at the segment's offset
+within its block (``place[piece] = x[block][piece] ∘ incoming``), and sent on from there; the last
+step's combination is the result itself. Large blocks travel in segments of about 1 MiB
 (:mod:`collectives.mpi.segments`), each received into one of two segment buffers while the one
 before it is combined, and sent on as soon as it has been combined (as in
 :mod:`collectives.mpi.algorithms.ring_stream`).
@@ -37,18 +37,14 @@ from __future__ import annotations
 import numpy as np
 from mpi4py import MPI
 
-from collectives.mpi.call import Call, reads_source
+from collectives.mpi.call import Call, works_in_result
 from collectives.mpi.registry import register
 from collectives.mpi.segments import segments
 from collectives.ring import REDUCE_SCATTER_SHIFT, ring_chunk, ring_next, ring_prev
 
-WORKS_IN_RESULT = "works_in_result"
-"""Attribute marking an algorithm whose ``call.work`` is the caller's flat result array (this
-rank's block), not a working buffer laid out as :class:`collectives.spec.Problem` says."""
-
 
 @register("reduce_scatter", "ring")
-@reads_source
+@works_in_result
 def ring_reduce_scatter(call: Call) -> None:
     """N - 1 ring steps combining blocks on the way, every partial result in ``call.work``
     (the result, ``count`` elements)."""
@@ -106,9 +102,6 @@ def ring_reduce_scatter(call: Call) -> None:
             sent.append(send)
             reading[_place(n, step), piece.start] = send
     transport.wait_all(sent)
-
-
-setattr(ring_reduce_scatter, WORKS_IN_RESULT, True)
 
 
 def _place(n: int, step: int) -> int:
