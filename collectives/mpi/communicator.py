@@ -276,7 +276,8 @@ class Communicator:
         result = self._result(problem, out, x)
         if wants_result(MPI_ALGORITHMS.get("reduce_scatter", name)):
             # works in the result array alone: no working buffer of N blocks, no copy out
-            self._execute(problem, name, flat(result), np.ascontiguousarray(x).reshape(-1))
+            work = flat(result)
+            self._execute(problem, name, work, self._source(problem, name, x, work))
             return result
         work = self._work_pool.take(problem.work_size, x.dtype)
         self._execute(problem, name, work, self._source(problem, name, x, work))

@@ -30,7 +30,9 @@ from __future__ import annotations
 
 import os
 import zlib
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from mpi4py import MPI
@@ -99,8 +101,7 @@ class Transport:
 
     def isend(self, data: np.ndarray, dest: int) -> MPI.Request:
         """Start sending the contiguous array ``data`` to ``dest`` as raw bytes."""
-        if self._counter.recording:
-            self._counter.sent[dest] += data.nbytes
+        self._count(data, dest)
         return self._comm.Isend([data, MPI.BYTE], dest, self._tag)
 
     def send(self, data: np.ndarray, dest: int) -> None:
@@ -121,18 +122,10 @@ class Transport:
             self.wait_recv(receive, into, source)
             self.wait_all([send])
             return
-        if self._counter.recording:
-            self._counter.sent[dest] += data.nbytes
-        status = self._status
-        try:
-            self._comm.Sendrecv([data, MPI.BYTE], dest, self._tag, [into, MPI.BYTE], source,
-                                MPI.ANY_TAG, status)
-            nbytes = status.Get_count(MPI.BYTE)
-        except MPI.Exception as error:
-            if error.Get_error_class() != MPI.ERR_TRUNCATE:
-                raise
-            nbytes = None  # longer than expected
-        self._check(status, nbytes, into, source)
+        self._count(data, dest)
+        self._received(lambda status: self._comm.Sendrecv(
+            [data, MPI.BYTE], dest, self._tag, [into, MPI.BYTE], source, MPI.ANY_TAG, status),
+            into, source)
 
     def wait_all(self, requests: list[MPI.Request]) -> None:
         """Complete sends started with :meth:`isend`."""
@@ -148,24 +141,32 @@ class Transport:
 
     def wait_recv(self, request: MPI.Request, into: np.ndarray, source: int) -> None:
         """Complete a receive and check that it was this call's message, of the right size."""
-        status = self._status
-        try:
-            if self.patient:
+        if self.patient:
+            def complete(status: MPI.Status) -> None:
                 while not request.Test(status):
                     os.sched_yield()
-            else:
-                request.Wait(status)
-            nbytes = status.Get_count(MPI.BYTE)
+            self._received(complete, into, source)
+        else:
+            self._received(request.Wait, into, source)
+
+    def _count(self, data: np.ndarray, dest: int) -> None:
+        """Add a message's bytes to the traffic matrix while a recording is on."""
+        if self._counter.recording:
+            self._counter.sent[dest] += data.nbytes
+
+    def _received(self, complete: Callable[[MPI.Status], Any], into: np.ndarray,
+                  source: int) -> None:
+        """Run ``complete(status)`` (whatever finishes the receive of ``into`` from ``source``
+        and fills ``status``), then raise MismatchError unless the message was this call's, of
+        the size expected."""
+        status = self._status
+        try:
+            complete(status)
+            nbytes: int | None = status.Get_count(MPI.BYTE)
         except MPI.Exception as error:
             if error.Get_error_class() != MPI.ERR_TRUNCATE:
                 raise
             nbytes = None  # longer than expected
-        self._check(status, nbytes, into, source)
-
-    def _check(self, status: MPI.Status, nbytes: int | None, into: np.ndarray,
-               source: int) -> None:
-        """Raise MismatchError unless the message received was this call's, of the size
-        expected (``nbytes`` None: longer)."""
         if status.Get_tag() != self._tag:
             raise MismatchError(
                 f"expected a message of {self.signature.describe()} from rank {source}, got one "
