@@ -22,6 +22,7 @@ COMMANDS: dict[str, str] = {
     "bench": "collectives.cli.bench",
     "calibrate": "collectives.cli.calibrate",
     "predict": "collectives.cli.predict",
+    "netlab": "collectives.cli.netlab",
 }
 
 

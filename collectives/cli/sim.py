@@ -14,23 +14,19 @@ import sys
 import numpy as np
 
 from collectives.catalogue import algorithm_info
-from collectives.cli.common import add_call_arguments, format_bytes, format_matrix, op_for
+from collectives.cli.common import (
+    add_call_arguments,
+    add_network_arguments,
+    format_bytes,
+    format_matrix,
+    network_flags_given,
+    network_from_args,
+    op_for,
+)
 from collectives.costs import reference_cost, reference_time
-from collectives.errors import InvalidInputError
 from collectives.ops import resolve_op
 from collectives.sim import SimResult, Simulation
-from collectives.sim.network import (
-    DEFAULT_ALPHA,
-    DEFAULT_BANDWIDTH,
-    DEFAULT_GAMMA,
-    DEFAULT_GROUP_SIZE,
-    DEFAULT_INTER_ALPHA,
-    DEFAULT_INTER_BANDWIDTH,
-    TOPOLOGIES,
-    Network,
-    build_network,
-    with_link_overrides,
-)
+from collectives.sim.network import Network
 from collectives.sim.timing import format_seconds
 from collectives.sim.trace import write_chrome_trace
 from collectives.spec import Problem, example_inputs
@@ -54,55 +50,18 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                            f"{DATA_RANK_LIMIT} ranks)")
     mode.add_argument("--provenance", action="store_true",
                       help="track where every element came from and check the postcondition")
-    net = parser.add_argument_group(
-        "network", "time the run on a network; any of these flags turns timing on")
-    net.add_argument("--topology", "-t", metavar="TOPOLOGY",
-                     help=f"{', '.join(TOPOLOGIES)} or a JSON file (format in "
-                          "collectives/sim/network.py); default fully_connected")
-    net.add_argument("--alpha", type=float, metavar="SECONDS",
-                     help=f"latency of every link (inside a node, for hierarchical; default "
-                          f"{DEFAULT_ALPHA:g})")
-    net.add_argument("--bandwidth", type=float, metavar="BYTES_PER_S",
-                     help=f"bandwidth of every link (inside a node, for hierarchical; default "
-                          f"{DEFAULT_BANDWIDTH:g})")
-    net.add_argument("--gamma", type=float, metavar="SECONDS_PER_BYTE",
-                     help=f"reduction cost of every rank (default {DEFAULT_GAMMA:g})")
-    net.add_argument("--slow-link", action="append", default=[], metavar="A-B:BW[:ALPHA]",
-                     help="give the links A->B and B->A their own bandwidth (and latency), e.g. "
-                          "2-3:1e9 or 3-switch:1e9:5e-6; repeatable")
-    net.add_argument("--group-size", type=int, metavar="G",
-                     help=f"hierarchical: ranks per node (default {DEFAULT_GROUP_SIZE})")
-    net.add_argument("--inter-alpha", type=float, metavar="SECONDS",
-                     help=f"hierarchical: latency of the links to the switch between nodes "
-                          f"(default {DEFAULT_INTER_ALPHA:g})")
-    net.add_argument("--inter-bandwidth", type=float, metavar="BYTES_PER_S",
-                     help=f"hierarchical: bandwidth of the links to the switch between nodes "
-                          f"(default {DEFAULT_INTER_BANDWIDTH:g})")
+    net = add_network_arguments(parser)
     net.add_argument("--trace", metavar="FILE",
                      help="write the timed run as a Chrome trace (open in Perfetto or "
                           "chrome://tracing)")
 
 
-_FIGURES = ("alpha", "bandwidth", "gamma", "group_size", "inter_alpha", "inter_bandwidth")
-_HIERARCHICAL_ONLY = ("group_size", "inter_alpha", "inter_bandwidth")
-
-
 def network_for(args: argparse.Namespace) -> Network | None:
-    """The network the flags describe, or None when no network flag was given."""
-    given = {name: getattr(args, name) for name in _FIGURES if getattr(args, name) is not None}
-    if args.topology is None and not given and not args.slow_link and args.trace is None:
+    """The network the flags describe, or None when no network flag (nor ``--trace``) was
+    given."""
+    if args.trace is None and not network_flags_given(args):
         return None
-    topology = args.topology or "fully_connected"
-    flag = next(iter(given), None)
-    if topology not in TOPOLOGIES and flag is not None:
-        raise InvalidInputError(f"expected the figures of a topology file inside the file, got "
-                                f"--{flag.replace('_', '-')} with --topology {topology}")
-    misplaced = next((name for name in _HIERARCHICAL_ONLY if name in given), None)
-    if topology != "hierarchical" and misplaced:
-        raise InvalidInputError(f"expected --{misplaced.replace('_', '-')} only with --topology "
-                                f"hierarchical, got --topology {topology}")
-    network = build_network(topology, args.ranks, **given)
-    return with_link_overrides(network, args.slow_link)
+    return network_from_args(args, args.topology or "fully_connected")
 
 
 def simulate_call(args: argparse.Namespace) -> SimResult:

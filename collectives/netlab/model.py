@@ -1,0 +1,102 @@
+"""The simulator's model of a lab, fitted to what the lab's links really give, and its
+predictions beside the measured times.
+
+From the probe of :mod:`collectives.netlab.measure` (rank 0 and a rank on another host
+exchanging 0 B to 4 MiB through the library's transport, a line fitted to the median step
+times: ``t(m) = a + m / b``):
+
+- every cable link's latency is ``a`` divided by the cable hops of the probe's path (the lab
+  cannot set latency; this is what TCP over veth gives per message);
+- every cable link's bandwidth is its ``tbf`` rate times the efficiency ``b / rate`` the probe
+  reached on its slowest link: TCP/IP and Ethernet headers (66 B per 1448 B of payload at MTU
+  1500) and the transport's own messages take the rest of the rate;
+- every rank reduces at the ``gamma`` measured on rank 0.
+
+A prediction is the simulator's time for the algorithm on that network (count only).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from collectives.calibration import fit_line
+from collectives.netlab.plan import Plan
+from collectives.sim.engine import Simulation
+from collectives.sim.network import Network
+
+DTYPE = np.dtype(np.float32)
+SMALL = 1 << 10  #: probe sizes up to this give the latency (tbf's burst lets them through)
+LARGE = 1 << 20  #: probe sizes from this give the bandwidth (the burst no longer matters)
+
+
+@dataclass(frozen=True)
+class LinkFit:
+    """What the probe found: per-message latency and bandwidth of its path, and reduction."""
+
+    path_alpha: float  #: seconds per message over the probe's path
+    path_bandwidth: float  #: bytes per second TCP reached over it
+    hops: int  #: cables on the path
+    efficiency: float  #: path_bandwidth / the slowest cable rate on the path
+    gamma: float  #: seconds per reduced byte (float32 sum)
+
+    @property
+    def alpha(self) -> float:
+        """Seconds of latency per cable link."""
+        return self.path_alpha / self.hops
+
+
+def fit_links(plan: Plan, figures: Mapping[str, Any], peer: int) -> LinkFit:
+    """The :class:`LinkFit` of the probe between rank 0 and ``peer`` in ``figures``."""
+    sizes, seconds = np.array(figures["probe_sizes"]), np.array(figures["probe_seconds"])
+    alpha = float(np.median(seconds[sizes <= SMALL]))
+    large = sizes >= LARGE
+    _, beta = fit_line(sizes[large], seconds[large])
+    _, gamma = fit_line(np.array(figures["reduce_sizes"]), np.array(figures["reduce_seconds"]))
+    ports = plan.ports_of_link()
+    path = [link for link in plan.network.path(0, peer) if link in ports]
+    slowest = min(ports[link].rate for link in path)
+    return LinkFit(alpha, 1.0 / beta, len(path), (1.0 / beta) / slowest, gamma)
+
+
+def model_network(plan: Plan, fit: LinkFit) -> Network:
+    """The lab's network with every cable link's latency and bandwidth as fitted, and every
+    rank's gamma."""
+    network = plan.network
+    for (u, v), port in plan.ports_of_link().items():
+        network = network.with_link(network.vertex_name(u), network.vertex_name(v),
+                                    alpha=fit.alpha, bandwidth=port.rate * fit.efficiency,
+                                    both_ways=False)
+    for rank in range(network.ranks):
+        network = network.with_gamma(rank, fit.gamma)
+    return network
+
+
+def predict(network: Network, collective: str, algorithm: str, nbytes: int) -> float:
+    """Seconds the simulator gives ``algorithm`` for a float32 sum of ``nbytes`` (the
+    benchmark's size) on ``network``."""
+    from collectives.bench.sizes import count_for_size
+
+    count = count_for_size(collective, nbytes, DTYPE, network.ranks)
+    run = Simulation.count_only(collective, ranks=network.ranks, count=count, dtype=DTYPE,
+                                algorithm=algorithm, op="sum", root=0, network=network,
+                                keep_transfers=False).run()
+    assert run.time is not None
+    return run.time
+
+
+def error_summary(rows: Iterable[Mapping[str, Any]], min_size: int = 1 << 20
+                  ) -> tuple[float, float, int]:
+    """(geometric mean of |measured / predicted - 1|, the largest such error, cells) over the
+    rows of at least ``min_size`` bytes."""
+    errors = [abs(row["measured"] / row["predicted"] - 1) for row in rows
+              if row["size"] >= min_size and row["predicted"] > 0]
+    if not errors:
+        return math.nan, math.nan, 0
+    floor = 1e-4  # an exact cell would make the geometric mean 0
+    geomean = math.exp(sum(math.log(max(e, floor)) for e in errors) / len(errors))
+    return geomean, max(errors), len(errors)
