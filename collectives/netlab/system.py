@@ -27,10 +27,10 @@ from collectives.netlab.plan import (
     PREFIX,
     Plan,
 )
+from collectives.netlab.wire import MTU
 
 CAP_NET_ADMIN, CAP_SYS_ADMIN = 12, 21
 LOCK_FILE = Path("/run/lock/collectives-netlab.lock")
-MTU = 1500  #: Ethernet's, so TCP's segments and header overhead are a real network's
 
 
 class NetlabError(CollectivesError):
@@ -166,6 +166,9 @@ def build(plan: Plan) -> None:
         for port in cable.ends:
             ip = ["ip", "-n", port.namespace]
             run([*ip, "addr", "add", f"{port.address}/30", "dev", port.name])
+            # one frame per packet: no segmentation offload, so the port's counter counts every
+            # frame's headers, as a real wire does
+            run([*ip, "link", "set", port.name, "gso_max_segs", "1"])
             run([*ip, "link", "set", port.name, "up"])
             run(["tc", "-n", port.namespace, "qdisc", "add", "dev", port.name, "root",
                  *shaping_args(port.rate)])
