@@ -24,7 +24,7 @@ from collectives.ops import resolve_op
 from collectives.sim.network import TOPOLOGIES, Network
 
 HELP = "build hosts and shaped links on this machine and run MPI jobs across them (root)"
-LAB_BANDWIDTH = 25e6  #: bytes per second of a link unless told: 200 Mbit/s, far below the CPU
+LAB_BANDWIDTH = 12.5e6  #: bytes per second of a link unless told: 100 Mbit/s, well below the CPU
 DEFAULT_COLLECTIVES = ("allreduce", "allgather", "reduce_scatter", "broadcast")
 
 
@@ -52,6 +52,18 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     predict_parser.add_argument("--json", metavar="FILE", default=None,
                                 help="also write the figures and rows to FILE")
     predict_parser.set_defaults(netlab_run=_predict)
+    study_parser = commands.add_parser(
+        "study", help="the README's lab plots' data: ring scaling, ring against tree")
+    study_parser.add_argument("name", choices=("ring-scaling", "ring-vs-tree"))
+    study_parser.add_argument("--out", required=True, help="JSON file to write")
+    study_parser.add_argument("--max-ranks", type=int, default=6,
+                              help="ring-scaling: largest N (from 2); default %(default)s")
+    study_parser.add_argument("--ranks", type=int, default=4,
+                              help="ring-vs-tree: hosts on the ring; default %(default)s")
+    study_parser.add_argument("--size", default="4M", help="ring-scaling: message size")
+    study_parser.add_argument("--bandwidth", type=float, default=LAB_BANDWIDTH,
+                              help="every link's rate, bytes per second; default %(default)g")
+    study_parser.set_defaults(netlab_run=_study)
     down_parser = commands.add_parser("down", help="remove what an interrupted lab left")
     down_parser.set_defaults(netlab_run=_down)
 
@@ -137,6 +149,26 @@ def _predict(args: argparse.Namespace) -> int:
         with open(args.json, "w") as handle:
             json.dump({"lab": network.describe(), "fit": fit.__dict__, "rows": result.rows},
                       handle, indent=1)
+    return 0
+
+
+def _study(args: argparse.Namespace) -> int:
+    from collectives.bench.sizes import parse_size, size_sweep
+    from collectives.netlab.studies import ring_against_tree, ring_scaling
+
+    if args.name == "ring-scaling":
+        rows = ring_scaling(range(2, args.max_ranks + 1), parse_size(args.size), args.bandwidth,
+                            progress=lambda text: print(f"# {text}", flush=True))
+    else:
+        rows = ring_against_tree(args.ranks, size_sweep(1 << 18, 1 << 24, 4), args.bandwidth)
+    with open(args.out, "w") as handle:
+        json.dump({"study": args.name, "rows": rows}, handle, indent=1)
+    for row in rows:
+        print(f"  N={row['ranks']} {row['algorithm']:<5} {row['size']:>9} B"
+              + (f" slow link {row['slow']:g} B/s" if row.get("slow") else "")
+              + f": measured {row['measured'] * 1e3:.1f} ms, simulated "
+                f"{row['predicted'] * 1e3:.1f} ms ({row['ratio']:.3f})")
+    print(f"wrote {args.out}")
     return 0
 
 

@@ -19,6 +19,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--busbw", metavar="CSV", type=Path,
                         help="also draw busbw.png: busbw against size from a CSV that "
                              "'python -m collectives bench --csv' wrote")
+    parser.add_argument("--netlab", metavar="FOLDER", type=Path,
+                        help="also draw the lab's pictures from the JSON files 'python -m "
+                             "collectives netlab study/predict' wrote into FOLDER")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -36,4 +39,27 @@ def run(args: argparse.Namespace) -> int:
         data = plot_busbw(args.busbw, path)
         print(f"{path}: {data.title} (from {args.busbw}), one line per algorithm, the copy "
               "bandwidth dashed")
+    if args.netlab is not None:
+        _netlab_pictures(args.netlab, args.out)
     return 0
+
+
+def _netlab_pictures(folder: Path, out: Path) -> None:
+    from collectives.plots.netlab import (
+        plot_predictions,
+        plot_ring_against_tree,
+        plot_ring_scaling,
+    )
+
+    drawn = {"ring_scaling.json": (plot_ring_scaling, "netlab_ring_scaling.png",
+                                   "ring all-reduce on rings of N hosts, measured and simulated"),
+             "ring_vs_tree.json": (plot_ring_against_tree, "netlab_ring_vs_tree.png",
+                                   "ring against tree all-reduce on a ring of hosts")}
+    for name, (plot, picture, caption) in drawn.items():
+        if (folder / name).exists():
+            print(f"{plot(folder / name, out / picture)}: {caption} (from {folder / name})")
+    predictions = {source.stem.removeprefix("predict_"): source
+                   for source in sorted(folder.glob("predict_*.json"))}
+    if predictions:
+        path = plot_predictions(predictions, out / "netlab_predictions.png")
+        print(f"{path}: every measured cell against the simulator's, by lab")

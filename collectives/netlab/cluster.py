@@ -26,7 +26,7 @@ from collectives.netlab.plan import CONTROL, CONTROL_BRIDGE, PREFIX, Plan, plan
 from collectives.netlab.system import NetlabError
 from collectives.sim.network import Network
 
-MPI_ENV = {"UCX_TLS": "tcp,self", "UCX_WARN_UNUSED_ENV_VARS": "n"}
+MPI_ENV = {"UCX_TLS": "tcp,self", "UCX_WARN_UNUSED_ENV_VARS": "n", "UCX_RNDV_SCHEME": "get_zcopy"}
 
 
 def _launcher_script(lab: Plan) -> str:

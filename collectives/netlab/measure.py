@@ -23,13 +23,13 @@ from collectives.bench.sizes import count_for_size
 from collectives.mpi import Communicator
 from collectives.mpi.calibrate import reduce_seconds, step_seconds
 
-PROBE_SIZES = (0, 1 << 10, 1 << 14, 1 << 16, 1 << 18, 1 << 20, 1 << 22)
+PROBE_SIZES = (0, 1 << 10, 1 << 14, 1 << 16, 1 << 18, 1 << 20, 1 << 21, 1 << 22)
 REDUCE_SIZES = (1 << 20, 1 << 22)
 
 
 def repetitions(nbytes: int) -> tuple[int, int]:
     """(timed calls, warm-up calls) for a call moving about ``nbytes``."""
-    return (15, 3) if nbytes <= 1 << 18 else (7, 2) if nbytes <= 1 << 22 else (3, 1)
+    return (15, 3) if nbytes <= 1 << 18 else (7, 2) if nbytes <= 1 << 22 else (5, 1)
 
 
 def probe(world: MPI.Intracomm, peer: int) -> dict[str, list[float]]:

@@ -2,14 +2,13 @@
 predictions beside the measured times.
 
 From the probe of :mod:`collectives.netlab.measure` (rank 0 and a rank on another host
-exchanging 0 B to 4 MiB through the library's transport, a line fitted to the median step
-times: ``t(m) = a + m / b``):
+exchanging 0 B to 4 MiB through the library's transport, median step times):
 
-- every cable link's latency is ``a`` divided by the cable hops of the probe's path (the lab
-  cannot set latency; this is what TCP over veth gives per message);
-- every cable link's bandwidth is its ``tbf`` rate times the efficiency ``b / rate`` the probe
-  reached on its slowest link: TCP/IP and Ethernet headers (66 B per 1448 B of payload at MTU
-  1500) and the transport's own messages take the rest of the rate;
+- every cable link's latency is the small steps' time divided by the cable hops of the
+  probe's path (the lab cannot set latency; this is what TCP over veth gives per message);
+- every cable link's bandwidth is its ``tbf`` rate times the efficiency the probe reached on its
+  slowest link: TCP/IP and Ethernet headers (66 B per 1448 B of payload at MTU 1500) and the
+  transport's own messages take the rest of the rate;
 - every rank reduces at the ``gamma`` measured on rank 0.
 
 A prediction is the simulator's time for the algorithm on that network (count only).
@@ -31,7 +30,7 @@ from collectives.sim.network import Network
 
 DTYPE = np.dtype(np.float32)
 SMALL = 1 << 10  #: probe sizes up to this give the latency (tbf's burst lets them through)
-LARGE = 1 << 20  #: probe sizes from this give the bandwidth (the burst no longer matters)
+LARGE = 1 << 18  #: probe sizes from this give the bandwidth (the burst no longer matters)
 
 
 @dataclass(frozen=True)
@@ -51,16 +50,20 @@ class LinkFit:
 
 
 def fit_links(plan: Plan, figures: Mapping[str, Any], peer: int) -> LinkFit:
-    """The :class:`LinkFit` of the probe between rank 0 and ``peer`` in ``figures``."""
+    """The :class:`LinkFit` of the probe between rank 0 and ``peer`` in ``figures``: latency
+    the median step time of the small sizes; efficiency the median, over the large sizes, of the
+    rate each reached beyond that latency, relative to the path's slowest cable (a median, so one
+    step disturbed by the machine does not move it)."""
     sizes, seconds = np.array(figures["probe_sizes"]), np.array(figures["probe_seconds"])
-    alpha = float(np.median(seconds[sizes <= SMALL]))
-    large = sizes >= LARGE
-    _, beta = fit_line(sizes[large], seconds[large])
-    _, gamma = fit_line(np.array(figures["reduce_sizes"]), np.array(figures["reduce_seconds"]))
     ports = plan.ports_of_link()
     path = [link for link in plan.network.path(0, peer) if link in ports]
     slowest = min(ports[link].rate for link in path)
-    return LinkFit(alpha, 1.0 / beta, len(path), (1.0 / beta) / slowest, gamma)
+    alpha = float(np.median(seconds[sizes <= SMALL]))
+    large = sizes >= LARGE
+    rates = sizes[large] / np.maximum(seconds[large] - alpha, 1e-9)
+    bandwidth = float(np.median(rates))
+    _, gamma = fit_line(np.array(figures["reduce_sizes"]), np.array(figures["reduce_seconds"]))
+    return LinkFit(alpha, bandwidth, len(path), bandwidth / slowest, gamma)
 
 
 def model_network(plan: Plan, fit: LinkFit) -> Network:
