@@ -1,10 +1,10 @@
 """Binomial-tree broadcast: each rank that has the data sends it on, largest subtree first.
 
 Assumes: nothing (any N, any root). Per rank: receive K bytes from the parent (not the root),
-then one send of K bytes per child. Large messages travel in segments of about 1 MiB, each
-forwarded as soon as it has arrived, with the sends to all children under way together. Out of
-place, the root sends straight from the caller's buffer and copies it into its result while its
-children receive.
+then one send of K bytes per child, largest subtree first, one child after another. Messages
+travel in segments of about 1 MiB; the first child gets each segment as soon as it has arrived,
+so its subtree forwards while this rank still receives. Out of place, the root sends straight
+from the caller's buffer and copies it into its result while its first child receives.
 Cost: ceil(lg N) steps; the root sends ceil(lg N)·K bytes, every other rank receives K once.
 """
 

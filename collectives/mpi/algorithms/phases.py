@@ -29,40 +29,39 @@ def tree_broadcast(call: Call, root: int, length: int,
     """Binomial broadcast of ``work[:length]`` from ``root``: receive from the parent, then send
     to each child, largest subtree first.
 
-    A message to a rank that forwards it travels in segments (:mod:`collectives.mpi.segments`),
-    and that rank sends each segment on as soon as it has arrived; a message to a leaf travels
-    whole. A rank's sends to all its children are under way together, so children receive at
-    the same time rather than one after another (the bytes each pair exchanges are the
-    unsegmented tree's). The root sends from ``origin`` (default ``work``); when that is
-    another array it copies it into ``work`` while its children receive.
+    Every message travels in segments (:mod:`collectives.mpi.segments`). A rank sends each
+    segment on to its first child as soon as it has arrived, so that subtree forwards while its
+    root still receives; then it serves its other children one after another, as the
+    simulator's steps do. The root sends from ``origin`` (default ``work``); when that is
+    another array it copies it into ``work`` while its first child receives.
     """
     n, transport, itemsize = call.size, call.transport, call.problem.itemsize
     data = call.work[:length]
     vrank = to_relative(call.rank, root, n)
     parent = binomial_parent(vrank)
-    children = binomial_children(vrank, n)
-    forwarders = [to_absolute(c, root, n) for c in children if binomial_children(c, n)]
-    leaves = [to_absolute(c, root, n) for c in children if not binomial_children(c, n)]
+    children = [to_absolute(c, root, n) for c in binomial_children(vrank, n)]
     pieces = segments(length, itemsize)
+    sends: list = []
     if parent is None:
         apart = origin is not None and origin is not call.work
         sent = origin[:length] if apart else data
-        sends = [transport.isend(sent[piece], child) for child in forwarders for piece in pieces]
-        sends += [transport.isend(sent, child) for child in leaves]
-        if apart:
+        for index, child in enumerate(children):
+            transport.wait_all(sends)
+            sends = [transport.isend(sent[piece], child) for piece in pieces]
+            if apart and index == 0:
+                np.copyto(data, sent)
+        if apart and not children:
             np.copyto(data, sent)
         transport.wait_all(sends)
         return
     source = to_absolute(parent, root, n)
-    if not children:
-        transport.recv(data, source)
-        return
     receives = [transport.irecv(data[piece], source) for piece in pieces]
-    sends = []
     for piece, receive in zip(pieces, receives, strict=True):
         transport.wait_recv(receive, data[piece], source)
-        sends += [transport.isend(data[piece], child) for child in forwarders]
-    sends += [transport.isend(data, child) for child in leaves]
+        sends += [transport.isend(data[piece], child) for child in children[:1]]
+    for child in children[1:]:
+        transport.wait_all(sends)
+        sends = [transport.isend(data[piece], child) for piece in pieces]
     transport.wait_all(sends)
 
 
