@@ -77,12 +77,14 @@ def _add_topology(parser: argparse.ArgumentParser) -> None:
 
 
 def lab_network(args: argparse.Namespace) -> Network:
-    """The topology the flags describe, every link at :data:`LAB_BANDWIDTH` unless told."""
+    """The topology the flags describe, every cable at :data:`LAB_BANDWIDTH` unless told."""
     topology = args.topology or "switch"
     if topology in TOPOLOGIES and args.ranks is None:
         raise InvalidInputError(f"expected --ranks with --topology {topology}, got none")
-    return network_from_args(args, topology, {"bandwidth": LAB_BANDWIDTH,
-                                              "inter_bandwidth": LAB_BANDWIDTH})
+    # hierarchical: the links inside a node are the host's memory, not shaped (the model
+    # takes their figures from a probe); the links to the switch are the shaped ones
+    shaped = "inter_bandwidth" if topology == "hierarchical" else "bandwidth"
+    return network_from_args(args, topology, {shaped: LAB_BANDWIDTH})
 
 
 def run(args: argparse.Namespace) -> int:
@@ -117,11 +119,14 @@ def _calls(args: argparse.Namespace, ranks: int) -> list[tuple[str, str, int]]:
         if collective not in CATALOGUE:
             raise InvalidInputError(f"expected collectives among {', '.join(CATALOGUE)}, got "
                                     f"{collective!r}")
-        names = (args.algorithms.split(",") if args.algorithms
-                 else list(CATALOGUE[collective]))
-        able, _ = runnable_algorithms(collective, [name for name in names if name != "mpi"],
-                                      resolve_op("sum"), ranks)
+        names = [name for name in (args.algorithms or "").split(",")
+                 if name in CATALOGUE[collective]] if args.algorithms else list(CATALOGUE[
+                     collective])
+        able, _ = runnable_algorithms(collective, names, resolve_op("sum"), ranks)
         calls += [(collective, algorithm, size) for size in sizes for algorithm in able]
+    if not calls:
+        raise InvalidInputError(f"expected algorithms of {args.collectives} that can run on "
+                                f"{ranks} ranks, got none in {args.algorithms!r}")
     return calls
 
 

@@ -48,8 +48,9 @@ def compare(network: Network, calls: Sequence[tuple[str, str, int]], *,
     with Cluster(network) as lab, tempfile.TemporaryDirectory() as folder:
         out = Path(folder) / "measured.json"
         peer = probe_peer(lab.plan)
+        local = ["--local-peer", "1"] if lab.plan.ranks_per_host[0] > 1 else []
         command = [sys.executable, "-m", "mpi4py", "-m", "collectives.netlab.measure", str(out),
-                   "--peer", str(peer),
+                   "--peer", str(peer), *local,
                    *(f"--time={collective}:{algorithm}:{size}"
                      for collective, algorithm, size in calls)]
         done = lab.run(command, capture=True, timeout=timeout)

@@ -1,11 +1,13 @@
 """The MPI program the lab runs to hold the simulator to the network:
-``python -m mpi4py -m collectives.netlab.measure OUT.json --peer P [--time C:A:SIZE ...]``.
+``python -m mpi4py -m collectives.netlab.measure OUT.json --peer P [--local-peer L]
+[--time C:A:SIZE ...]``.
 
 It measures what the links really give (rank 0 and rank ``P``, on another host, exchange
 messages of 0 B to 4 MiB through the library's own transport: per-message latency and the
-bandwidth TCP reaches), how fast rank 0 reduces, and then the time of every requested call: the
-slowest rank's time, median over repetitions, as the benchmark times a call. Rank 0 writes the
-figures as JSON to OUT.json.
+bandwidth TCP reaches; with ``L``, the same with a rank on rank 0's own host, through MPI's
+shared memory), how fast rank 0 reduces, and then the time of every requested call: the slowest
+rank's time, median over repetitions, as the benchmark times a call. Rank 0 writes the figures
+as JSON to OUT.json.
 """
 
 from __future__ import annotations
@@ -32,19 +34,31 @@ def repetitions(nbytes: int) -> tuple[int, int]:
     return (15, 3) if nbytes <= 1 << 18 else (7, 2) if nbytes <= 1 << 22 else (5, 1)
 
 
-def probe(world: MPI.Intracomm, peer: int) -> dict[str, list[float]]:
-    """Step times between rank 0 and ``peer`` at :data:`PROBE_SIZES`, and rank 0's reduction
-    times at :data:`REDUCE_SIZES` (on rank 0; empty lists elsewhere)."""
+def step_times(world: MPI.Intracomm, peer: int) -> list[float]:
+    """Median step times between rank 0 and ``peer`` at :data:`PROBE_SIZES` (on rank 0 and
+    ``peer``; an empty list elsewhere)."""
     rank = world.Get_rank()
     pair = world.Split(0 if rank in (0, peer) else MPI.UNDEFINED, key=rank)
     steps: list[float] = []
     if pair != MPI.COMM_NULL:
         steps = [step_seconds(pair, nbytes) for nbytes in PROBE_SIZES]
         pair.Free()
-    reductions = [reduce_seconds(nbytes) for nbytes in REDUCE_SIZES] if rank == 0 else []
     world.Barrier()
-    return {"probe_sizes": list(PROBE_SIZES), "probe_seconds": steps,
-            "reduce_sizes": list(REDUCE_SIZES), "reduce_seconds": reductions}
+    return steps
+
+
+def probe(world: MPI.Intracomm, peer: int, local_peer: int | None) -> dict[str, list[float]]:
+    """Step times between rank 0 and ``peer`` (on another host) and, when given, ``local_peer``
+    (on rank 0's host: MPI's shared memory) at :data:`PROBE_SIZES`, and rank 0's reduction
+    times at :data:`REDUCE_SIZES`; complete on rank 0."""
+    figures = {"probe_sizes": list(PROBE_SIZES), "probe_seconds": step_times(world, peer),
+               "reduce_sizes": list(REDUCE_SIZES)}
+    if local_peer is not None:
+        figures["local_probe_seconds"] = step_times(world, local_peer)
+    figures["reduce_seconds"] = ([reduce_seconds(nbytes) for nbytes in REDUCE_SIZES]
+                                 if world.Get_rank() == 0 else [])
+    world.Barrier()
+    return figures
 
 
 def time_call(world: MPI.Intracomm, communicator: Communicator, collective: str,
@@ -66,10 +80,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="collectives.netlab.measure")
     parser.add_argument("out")
     parser.add_argument("--peer", type=int, default=1, help="the probe's second rank")
+    parser.add_argument("--local-peer", type=int, default=None,
+                        help="a rank on rank 0's host, to probe MPI's shared memory")
     parser.add_argument("--time", action="append", default=[], metavar="COLLECTIVE:ALG:BYTES")
     args = parser.parse_args(argv)
     world = MPI.COMM_WORLD
-    figures = probe(world, args.peer)
+    figures = probe(world, args.peer, args.local_peer)
     communicator = Communicator(world)
     rows = []
     for item in args.time:

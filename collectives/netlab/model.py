@@ -42,6 +42,8 @@ class LinkFit:
     hops: int  #: cables on the path
     efficiency: float  #: path_bandwidth / the slowest cable rate on the path
     gamma: float  #: seconds per reduced byte (float32 sum)
+    local_alpha: float | None = None  #: inside a host (shared memory), seconds per message
+    local_bandwidth: float | None = None  #: inside a host, bytes per second
 
     @property
     def alpha(self) -> float:
@@ -54,29 +56,60 @@ def fit_links(plan: Plan, figures: Mapping[str, Any], peer: int) -> LinkFit:
     the median step time of the small sizes; efficiency the median, over the large sizes, of the
     rate each reached beyond that latency, relative to the path's slowest cable (a median, so one
     step disturbed by the machine does not move it)."""
-    sizes, seconds = np.array(figures["probe_sizes"]), np.array(figures["probe_seconds"])
+    sizes = np.array(figures["probe_sizes"])
     ports = plan.ports_of_link()
     path = [link for link in plan.network.path(0, peer) if link in ports]
     slowest = min(ports[link].rate for link in path)
+    alpha, bandwidth = _latency_and_bandwidth(sizes, np.array(figures["probe_seconds"]))
+    _, gamma = fit_line(np.array(figures["reduce_sizes"]), np.array(figures["reduce_seconds"]))
+    local = figures.get("local_probe_seconds")
+    local_alpha, local_bandwidth = (None, None) if not local else \
+        _latency_and_bandwidth(sizes, np.array(local))
+    return LinkFit(alpha, bandwidth, len(path), bandwidth / slowest, gamma, local_alpha,
+                   local_bandwidth)
+
+
+def _latency_and_bandwidth(sizes: np.ndarray, seconds: np.ndarray) -> tuple[float, float]:
+    """Latency: the median step time of the small sizes; bandwidth: the median, over the large
+    sizes, of the rate each reached beyond that latency."""
     alpha = float(np.median(seconds[sizes <= SMALL]))
     large = sizes >= LARGE
-    rates = sizes[large] / np.maximum(seconds[large] - alpha, 1e-9)
-    bandwidth = float(np.median(rates))
-    _, gamma = fit_line(np.array(figures["reduce_sizes"]), np.array(figures["reduce_seconds"]))
-    return LinkFit(alpha, bandwidth, len(path), bandwidth / slowest, gamma)
+    return alpha, float(np.median(sizes[large] / np.maximum(seconds[large] - alpha, 1e-9)))
 
 
 def model_network(plan: Plan, fit: LinkFit) -> Network:
-    """The lab's network with every cable link's latency and bandwidth as fitted, and every
-    rank's gamma."""
+    """The lab's network with every cable link's latency and bandwidth as fitted, the links
+    inside a host (a rank and its node's port) as the local probe found them, and every rank's
+    gamma."""
     network = plan.network
-    for (u, v), port in plan.ports_of_link().items():
+    ports = plan.ports_of_link()
+    for (u, v), port in ports.items():
         network = network.with_link(network.vertex_name(u), network.vertex_name(v),
                                     alpha=fit.alpha, bandwidth=port.rate * fit.efficiency,
                                     both_ways=False)
+    if fit.local_alpha is not None and fit.local_bandwidth is not None:
+        for u, v in sorted(_local_links(plan)):
+            network = network.with_link(network.vertex_name(u), network.vertex_name(v),
+                                        alpha=fit.local_alpha / 2,
+                                        bandwidth=fit.local_bandwidth, both_ways=False)
     for rank in range(network.ranks):
         network = network.with_gamma(rank, fit.gamma)
     return network
+
+
+def _local_links(plan: Plan) -> set[tuple[int, int]]:
+    """The links messages between ranks of one host cross (through the host's memory; two
+    per message: rank, node, rank)."""
+    links: set[tuple[int, int]] = set()
+    first = 0
+    for count in plan.ranks_per_host:
+        members = range(first, first + count)
+        for a in members:
+            for b in members:
+                if a != b:
+                    links.update(plan.network.path(a, b))
+        first += count
+    return links - set(plan.ports_of_link())
 
 
 def predict(network: Network, collective: str, algorithm: str, nbytes: int) -> float:

@@ -173,8 +173,11 @@ def build(plan: Plan) -> None:
             run(["tc", "-n", port.namespace, "qdisc", "add", "dev", port.name, "root",
                  *shaping_args(port.rate)])
     for namespace in (*plan.hosts, *plan.switches):
+        # forward for the hosts between (rings); no reverse-path filter (on a ring a tie goes
+        # clockwise both ways, so replies come back another way); TCP keeps its window between
+        # messages instead of starting slow again after an idle moment, as clusters tune it
         for key in ("net.ipv4.ip_forward=1", "net.ipv4.conf.all.rp_filter=0",
-                    "net.ipv4.conf.default.rp_filter=0"):
+                    "net.ipv4.conf.default.rp_filter=0", "net.ipv4.tcp_slow_start_after_idle=0"):
             run(["ip", "netns", "exec", namespace, "sysctl", "-qw", key])
     for route in plan.routes:
         run(["ip", "-n", route.namespace, "route", "add", f"{route.destination}/32", "via",
