@@ -11,7 +11,9 @@ exchanging 0 B to 4 MiB through the library's transport, median step times):
   transport's own messages take the rest of the rate;
 - every rank reduces at the ``gamma`` measured on rank 0.
 
-A prediction is the simulator's time for the algorithm on that network (count only).
+A prediction is the simulator's dataflow time for the algorithm on that network (count only):
+its messages and their times, without barriers between steps, as the ranks of an MPI job run
+(:func:`collectives.sim.timing.advance_ranks`).
 """
 
 from __future__ import annotations
@@ -114,15 +116,15 @@ def _local_links(plan: Plan) -> set[tuple[int, int]]:
 
 def predict(network: Network, collective: str, algorithm: str, nbytes: int) -> float:
     """Seconds the simulator gives ``algorithm`` for a float32 sum of ``nbytes`` (the
-    benchmark's size) on ``network``."""
+    benchmark's size) on ``network``, without barriers between steps."""
     from collectives.bench.sizes import count_for_size
 
     count = count_for_size(collective, nbytes, DTYPE, network.ranks)
     run = Simulation.count_only(collective, ranks=network.ranks, count=count, dtype=DTYPE,
                                 algorithm=algorithm, op="sum", root=0, network=network,
                                 keep_transfers=False).run()
-    assert run.time is not None
-    return run.time
+    assert run.dataflow_time is not None
+    return run.dataflow_time
 
 
 def error_summary(rows: Iterable[Mapping[str, Any]], min_size: int = 1 << 20

@@ -38,7 +38,13 @@ from collectives.partition import chunk_offsets
 from collectives.sim.network import Network
 from collectives.sim.registry import SIM_ALGORITHMS, ScheduleBuilder
 from collectives.sim.schedule import Action, Step
-from collectives.sim.timing import LinkUsage, StepTiming, link_usage, time_step
+from collectives.sim.timing import (
+    LinkUsage,
+    StepTiming,
+    advance_ranks,
+    link_usage,
+    time_step,
+)
 from collectives.spec import (
     Problem,
     as_dtype,
@@ -84,6 +90,7 @@ class SimResult:
     verified: bool | None  #: outputs equal numpy's answer; None in count-only mode
     provenance_checked: bool = False
     time: float | None = None  #: seconds on the network (the sum of step durations), if given
+    dataflow_time: float | None = None  #: seconds without barriers between steps (timing.py)
     step_times: np.ndarray | None = field(default=None, repr=False)  #: per step, seconds
     links: LinkUsage | None = field(default=None, repr=False)  #: bytes and busy time per link
     segments: int = 1  #: S, the pieces a pipelining algorithm cut the data into
@@ -129,6 +136,7 @@ class SimResult:
             **({} if self.links is None or self.step_times is None else {
                 "network": self.links.network.describe(),
                 "time": self.time,
+                "dataflow_time": self.dataflow_time,
                 "step_times": self.step_times.tolist(),
                 "link_bytes": self.link_bytes,
             }),
@@ -203,6 +211,7 @@ class Simulation:
         self._bytes_sent = np.zeros(n, dtype=np.int64)
         self._bytes_received = np.zeros(n, dtype=np.int64)
         self._traffic = np.zeros((n, n), dtype=np.int64)
+        self._ready = np.zeros(n)  # each rank's finishing time so far, without step barriers
         self._schedule: Iterator[Step] = iter(schedule(problem))
         self._pending: Step | None = self._next_step()
 
@@ -332,6 +341,7 @@ class Simulation:
             return {}
         durations = np.array([record.duration for record in self._records], dtype=float)
         return {"time": float(durations.sum()), "step_times": durations,
+                "dataflow_time": float(self._ready.max(initial=0.0)),
                 "links": link_usage(self._network, self._traffic)}
 
     # -- internals ----------------------------------------------------------------------------
@@ -430,6 +440,8 @@ class Simulation:
         senders[src] = True  # _check allowed one destination per sender, so one message each
         timing = (None if self._network is None
                   else time_step(self._network, step, self.problem.itemsize))
+        if timing is not None:
+            self._ready = advance_ranks(self._ready, timing)
         return StepRecord(index=index, label=step.label, messages=int(senders.sum()),
                           bytes=int(nbytes.sum()), transfers=step if self._keep else None,
                           duration=None if timing is None else timing.duration,

@@ -15,6 +15,13 @@ Definitions (deterministic; every figure from :mod:`collectives.sim.network`):
   step starts with it, and the run's time is the sum of its step times.
 - **Per link.** Bytes carried over the whole run, and busy time = bytes / bandwidth.
 
+**Dataflow time** (:func:`advance_ranks`), beside it: the same messages with the same times,
+but without the barrier between steps, as MPI ranks run: a message of a step starts once both
+its ranks have finished their messages of the steps before, and a rank is done with a step when
+its messages of it are. Contention is still counted within a step only. It is never more than
+the bulk-synchronous time, and equals it whenever every rank takes part in every step (ring
+passes, recursive doubling); it is less where ranks sit out steps (trees, double binary trees).
+
 Consequences, which tests check exactly. On a fully connected network with uniform links no two
 messages of a step share a link (each rank sends to at most one peer per step), so
 ``t(m) = alpha + b·beta + gamma·r`` with ``beta = 1 / bandwidth``, and every algorithm's time is
@@ -99,6 +106,20 @@ def time_step(network: Network, step: Step, itemsize: int) -> StepTiming:
         duration=float(time.max()) if len(time) else 0.0, src=src, dst=dst,
         nbytes=message_bytes, reduced=message_reduced, time=time, message_of=message_of,
         link_ids=link_ids, link_load=link_load, hop_message=hop_message, hop_link=hop_link)
+
+
+def advance_ranks(ready: np.ndarray, timing: StepTiming) -> np.ndarray:
+    """Each rank's finishing time after ``timing``'s step, from ``ready`` (each rank's finishing
+    time before it), under the dataflow rule above."""
+    remote = np.flatnonzero(timing.remote | (timing.time > 0))
+    if not len(remote):
+        return ready
+    src, dst = timing.src[remote], timing.dst[remote]
+    end = np.maximum(ready[src], ready[dst]) + timing.time[remote]
+    after = ready.copy()
+    np.maximum.at(after, src, end)
+    np.maximum.at(after, dst, end)
+    return after
 
 
 @dataclass(frozen=True)
