@@ -2,8 +2,9 @@
 
 Each function is one call (``Bcast``, ``Scatter``, ``Gather``, ``Reduce``, ``Allgather``,
 ``Reduce_scatter_block``, ``Allreduce``, ``Alltoall``) on numpy buffers with their MPI
-datatype, in place where MPI allows it. A named op is MPI's predefined op; any other op becomes
-an ``MPI.Op.Create`` user op for the call (MPI keeps rank order for a non-commutative one).
+datatype, in place where MPI allows it. A named op is MPI's predefined op, a user ``MPI.Op``
+goes to MPI as it is; any other op becomes an ``MPI.Op.Create`` user op for the call (MPI keeps
+rank order for a non-commutative one).
 
 Assumes: a dtype MPI has a datatype for (:func:`mpi_datatype`); MPI picks its own algorithm, and
 its messages are not seen by the transport, so a traffic recording counts none of them.
@@ -63,9 +64,13 @@ def check_builtin(problem: Problem) -> None:
 
 @contextmanager
 def mpi_op(op: Op, dtype: np.dtype) -> Iterator[MPI.Op]:
-    """MPI's predefined op for a named op, else a user op made for the call and freed after."""
+    """MPI's predefined op for a named op, the caller's own ``MPI.Op`` for one given as such,
+    else a user op made for the call and freed after."""
     if op.predefined:
         yield getattr(MPI, op.name.upper())
+        return
+    if op.mpi_op is not None:
+        yield op.mpi_op
         return
 
     def apply(inbuf, inoutbuf, datatype) -> None:  # MPI: inout = in ∘ inout
