@@ -5,7 +5,8 @@ of mpi4py's predefined ``MPI.Op`` objects, or built by the user as ``Op(func, co
 where ``func(a, b)`` returns ``a ∘ b`` elementwise. Results keep the input dtype and integers wrap
 like C integers (int8 SUM of 4 × 100 is -112). Which dtypes each named op takes follows MPI:
 arithmetic ops on integers, floats and complex (max and min not on complex), logical ops on
-integers and booleans, bitwise ops on integers.
+integers and booleans, bitwise ops on integers. ``max`` and ``min`` are numpy's ``maximum`` and
+``minimum``: NaN wherever any operand is NaN, whatever the order of combining.
 
 Reductions combine with numpy's ``out=`` so no temporary array is made for the predefined ops.
 """

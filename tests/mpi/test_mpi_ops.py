@@ -122,3 +122,58 @@ def test_every_mpi_op_with_every_algorithm() -> None:
         add_mod_7.Free()
         first.Free()
     assert not failures, f"{len(failures)} failing cases:\n" + "\n".join(failures[:12])
+
+
+def _with_nan(rank: int, size: int, count: int, dtype: str) -> np.ndarray:
+    """Rank-dependent values with NaN on one rank, on every rank or on none, and infinities."""
+    position = np.arange(count)
+    x = (np.sin(position * 0.7 + rank) * 100 + rank).astype(dtype)
+    kind = position % 8
+    x[(kind == 0) & (rank == 0)] = np.nan  # on one rank: the first,
+    x[(kind == 1) & (rank == size - 1)] = np.nan  # the last,
+    x[(kind == 6) & (rank == (position // 8) % size)] = np.nan  # or each in turn
+    x[kind == 2] = np.nan  # on every rank
+    x[(kind == 3) & (rank == 0)] = np.inf
+    x[(kind == 4) & (rank == 0)] = np.nan
+    x[(kind == 4) & (rank == size - 1)] = -np.inf
+    x[(kind == 7) & (rank == 0)] = -np.inf
+    x[(kind == 7) & (rank == 1 % size)] = np.inf
+    return x
+
+
+@pytest.mark.parallel([2, 3])
+def test_max_and_min_propagate_nan_with_every_algorithm() -> None:
+    """max and min give NaN wherever any rank holds one (numpy's rule), with every reducing
+    collective and algorithm, MPI's built-in one included, at small and large counts."""
+    comm = Communicator(MPI.COMM_WORLD)
+    size, rank = comm.size, comm.rank
+    failures: list[str] = []
+    for collective in sorted(REDUCING):  # a set: its order differs rank to rank
+        for op in ("max", "min"):
+            for dtype in ("float64", "float32"):
+                for count in (8 * size + 3, 3001):
+                    blocks = size if collective == "reduce_scatter" else 1
+                    inputs = [_with_nan(r, size, blocks * count, dtype) for r in range(size)]
+                    problem = Problem(collective, size, (count,), np.dtype(dtype),
+                                      op=resolve_op(op))
+                    shaped = [x.reshape(problem.input_shape(r)) for r, x in enumerate(inputs)]
+                    expected = expected_outputs(problem, shaped)[rank]
+                    results = {}
+                    algorithms = ["mpi", "auto", *comm.algorithms(collective)]
+                    for algorithm in dict.fromkeys(algorithms):  # mpi first, once
+                        results[algorithm] = got = getattr(comm, collective)(
+                            shaped[rank], op=op, algorithm=algorithm)
+                        case = f"{collective}/{algorithm} op={op} {dtype} count={count}"
+                        if expected is None:
+                            continue
+                        if not np.array_equal(got, expected, equal_nan=True):
+                            failures.append(f"{case}: rank {rank} differs from numpy's at "
+                                            f"{np.flatnonzero(~_same(got, expected))[:8]}")
+                        elif not np.array_equal(got, results["mpi"], equal_nan=True):
+                            failures.append(f"{case}: rank {rank} differs from MPI's built-in")
+    assert not failures, f"{len(failures)} failing cases:\n" + "\n".join(failures[:12])
+
+
+def _same(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Element by element: equal, or NaN in both."""
+    return (a == b) | (np.isnan(a) & np.isnan(b))
