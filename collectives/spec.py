@@ -285,7 +285,8 @@ def example_inputs(collective: str, ranks: int, count: int, dtype: np.dtype | st
 
 
 def results_match(actual: np.ndarray | None, expected: np.ndarray | None, ranks: int) -> bool:
-    """Integers and booleans exactly; floats within the rounding of N combinations."""
+    """Integers and booleans exactly; finite floats within the rounding of N combinations,
+    NaN and inf exactly."""
     if actual is None or expected is None:
         return actual is None and expected is None
     actual, expected = np.asarray(actual), np.asarray(expected)
@@ -295,10 +296,27 @@ def results_match(actual: np.ndarray | None, expected: np.ndarray | None, ranks:
 
 
 def elements_match(actual: np.ndarray, expected: np.ndarray, ranks: int) -> np.ndarray:
-    """Element by element, :func:`results_match`'s rule: integers and booleans equal; floats
-    within ``8·max(N, 2)·eps``, relative and times the largest magnitude of ``expected``."""
+    """Element by element, :func:`results_match`'s rule: integers and booleans equal; finite
+    floats within ``8·max(N, 2)·eps``, relative and times the largest finite magnitude of
+    ``expected``; non-finite ones exactly (NaN where NaN, inf of the same sign where inf, part by
+    part for complex)."""
     if expected.dtype.kind not in "fc":
         return np.asarray(actual == expected)
     tolerance = 8 * max(ranks, 2) * float(np.finfo(expected.dtype).eps)
-    scale = float(np.max(np.abs(expected))) if expected.size else 0.0
-    return np.isclose(actual, expected, rtol=tolerance, atol=tolerance * scale, equal_nan=True)
+    finite_expected = np.isfinite(expected)
+    finite = finite_expected & np.isfinite(actual)
+    everywhere = bool(finite.all())
+    magnitudes = np.abs(expected if everywhere else expected[finite_expected])
+    scale = float(np.max(magnitudes, initial=0.0))
+    close = np.isclose(actual, expected, rtol=tolerance, atol=tolerance * scale)
+    if everywhere:
+        return close
+    exact = _same_value(np.real(actual), np.real(expected))
+    if expected.dtype.kind == "c":
+        exact &= _same_value(np.imag(actual), np.imag(expected))
+    return np.where(finite, close, exact)
+
+
+def _same_value(actual: np.ndarray, expected: np.ndarray) -> np.ndarray:
+    """Equal, or NaN in both (real arrays)."""
+    return (actual == expected) | (np.isnan(actual) & np.isnan(expected))

@@ -1,4 +1,5 @@
-"""Non-finite values in the simulator: max and min propagate NaN with every algorithm."""
+"""Non-finite values: max and min propagate NaN with every algorithm, and a result is checked
+with NaN and inf compared exactly and the tolerance scaled by finite values only."""
 
 from __future__ import annotations
 
@@ -8,6 +9,10 @@ from sim_cases import ALGORITHMS
 
 from collectives.catalogue import REDUCING
 from collectives.sim import simulate
+from collectives.spec import elements_match, results_match
+
+# NaN or inf must never reach numpy's isclose as a tolerance ("atol: nan").
+pytestmark = pytest.mark.filterwarnings("error::RuntimeWarning")
 
 REDUCING_ALGORITHMS = [(c, a) for c, a in ALGORITHMS if c in REDUCING]
 
@@ -54,3 +59,49 @@ def test_max_and_min_propagate_nan(collective: str, algorithm: str, op: str, ran
             assert got is None
         else:
             assert np.array_equal(got, want, equal_nan=True), f"rank {rank}: {got} != {want}"
+
+
+def test_a_correct_allreduce_with_nan_is_verified() -> None:
+    """A ring all-reduce whose sums round unlike numpy's, one input holding NaN, is verified."""
+    rng = np.random.default_rng(13)
+    inputs = [rng.standard_normal(40) * 10 ** rng.uniform(-3, 3, 40) for _ in range(5)]
+    inputs[2][7] = np.nan
+    result = simulate("allreduce", inputs, algorithm="ring")
+    expected = np.sum(inputs, axis=0)
+    assert not np.array_equal(result.outputs[0], expected, equal_nan=True)  # rounding differs
+    assert np.isnan(result.outputs[0][7]) and result.verified
+
+
+def test_a_wrong_schedule_with_inf_is_not_verified() -> None:
+    """A schedule that moves nothing is wrong, even where every input holds inf."""
+    inputs = [np.array([1.0, np.inf, 3.0]) + rank for rank in range(3)]
+    result = simulate("allreduce", inputs, algorithm="ring", schedule=lambda problem: [])
+    assert result.num_steps == 0 and result.verified is False
+
+
+@pytest.mark.parametrize(("actual", "expected", "match"), [
+    ([np.nan, 1.0], [np.nan, 1.0], True),
+    ([1.0, 1.0], [np.nan, 1.0], False),
+    ([np.nan, 1.0], [2.0, 1.0], False),
+    ([np.inf, -np.inf], [np.inf, -np.inf], True),
+    ([-np.inf, 1.0], [np.inf, 1.0], False),
+    ([1e38, 1.0], [np.inf, 1.0], False),
+    ([np.inf, 1.0], [1e38, 1.0], False),
+    ([np.inf, 1.0 + 1e-15], [np.inf, 1.0], True),
+    ([np.inf, 2.0], [np.inf, 1.0], False),
+    ([np.nan, 1e-3], [np.nan, 0.0], False),
+], ids=["nan-nan", "number-for-nan", "nan-for-number", "infs", "inf-sign", "big-for-inf",
+        "inf-for-big", "rounding-beside-inf", "wrong-beside-inf", "wrong-beside-nan"])
+def test_non_finite_values_compare_exactly(actual: list, expected: list, match: bool) -> None:
+    """NaN where NaN, inf of the same sign where inf; finite values within a tolerance scaled
+    by the finite values alone."""
+    got, want = np.array(actual), np.array(expected)
+    assert results_match(got, want, 4) is match
+    assert results_match(got.astype(np.float32), want.astype(np.float32), 4) is match
+
+
+def test_complex_parts_compare_exactly() -> None:
+    """A complex NaN or inf must be in the same part: nan+1j is not 1+nanj."""
+    got = np.array([complex(np.nan, 1), complex(np.inf, 0), complex(1, 1)])
+    want = np.array([complex(1, np.nan), complex(np.inf, 0), complex(1, 1)])
+    assert elements_match(got, want, 2).tolist() == [False, True, True]
