@@ -339,6 +339,24 @@ def test_bench_plot_command_runs_without_mpi(tmp_path, capsys):
     assert "ring: busbw GB/s by size (B) {4096: " in out
 
 
+def test_plot_of_a_missing_csv_is_refused(tmp_path, capsys):
+    """``bench --plot missing.csv`` exits 2 with one line naming the file, not a traceback."""
+    path = tmp_path / "missing.csv"
+    assert main(["bench", "--plot", str(path)]) == 2
+    assert capsys.readouterr().err.strip() == (
+        f"error: expected --plot a CSV the benchmark wrote (--csv FILE), got {path} (no such "
+        "file)")
+
+
+def test_plot_into_a_missing_folder_is_refused(tmp_path, capsys):
+    """--png into a folder that does not exist exits 2 with one line, before drawing."""
+    csv_path, png = tmp_path / "rows.csv", tmp_path / "no" / "busbw.png"
+    write_csv(csv_path, _rows())
+    assert main(["bench", "--plot", str(csv_path), "--png", str(png)]) == 2
+    assert capsys.readouterr().err.strip() == (
+        f"error: expected --png FILE in an existing folder, got {png} (no folder {png.parent})")
+
+
 def test_plot_refuses_an_empty_csv(tmp_path):
     """A CSV with a header and no rows is an error, not an empty picture."""
     path = tmp_path / "empty.csv"
@@ -369,3 +387,4 @@ def test_bench_without_collective_or_plot_is_an_error(capsys):
     assert main(["bench"]) == 2
     assert "expected a COLLECTIVE to benchmark (or --plot CSV), got none" in \
         capsys.readouterr().err
+

@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 
 from collectives.catalogue import COLLECTIVES, REDUCING, runnable_algorithms
+from collectives.cli.common import input_file, output_file
 from collectives.errors import InvalidInputError
 from collectives.ops import OP_NAMES, resolve_op
 
@@ -85,7 +86,9 @@ def plot_command(csv_path: str, png_path: str | None) -> int:
     """Draw the busbw plot of a CSV and print the numbers behind it."""
     from collectives.bench.plot import plot_busbw
 
+    input_file(csv_path, "--plot", "a CSV the benchmark wrote (--csv FILE)")
     png = png_path or str(Path(csv_path).with_suffix(".png"))
+    output_file(png, "--png")
     data = plot_busbw(csv_path, png)
     print(f"{data.title}: wrote {png}")
     for curve in data.curves:

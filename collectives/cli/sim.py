@@ -14,7 +14,13 @@ import sys
 import numpy as np
 
 from collectives.catalogue import algorithm_info
-from collectives.cli.common import add_call_arguments, format_bytes, format_matrix, op_for
+from collectives.cli.common import (
+    add_call_arguments,
+    format_bytes,
+    format_matrix,
+    op_for,
+    output_file,
+)
 from collectives.costs import reference_cost, reference_time
 from collectives.errors import InvalidInputError
 from collectives.ops import resolve_op
@@ -174,6 +180,8 @@ def print_timing(result: SimResult) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Print a summary (or JSON) of the simulated run beside the reference's figures."""
+    if args.trace:
+        output_file(args.trace, "--trace")
     result = simulate_call(args)
     reference = reference_cost(reference_for(result), result.algorithm)
     if args.trace:
