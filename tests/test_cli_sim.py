@@ -58,6 +58,13 @@ def test_provenance_flag(capsys):
     assert summary["provenance_checked"] is True and summary["verified"] is True
 
 
+def test_provenance_above_the_data_rank_limit(capsys):
+    """--provenance at N = 65, above the ranks where the default turns count-only, still moves
+    data and checks provenance rather than silently doing neither."""
+    summary = _json(capsys, "allreduce", "-a", "ring", "-n", "65", "-c", "2", "--provenance")
+    assert summary["provenance_checked"] is True and summary["verified"] is True
+
+
 def test_a_trace_into_a_missing_folder_is_refused_before_the_run(capsys, tmp_path):
     """--trace into a folder that does not exist exits 2 with one line, not a traceback."""
     path = tmp_path / "no" / "such" / "run.json"

@@ -43,7 +43,7 @@ from collectives.spec import Problem, example_inputs
 
 HELP = "simulate a collective on N virtual ranks and count every byte"
 
-# Above this many ranks the simulation moves no data (count-only) unless --data is given.
+# Above this many ranks the simulation moves no data (count-only) unless --provenance is given.
 DATA_RANK_LIMIT = 64
 
 
@@ -57,7 +57,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     mode = parser.add_mutually_exclusive_group()
     mode.add_argument("--count-only", action="store_true",
                       help="move no data, only count steps and bytes (default above "
-                           f"{DATA_RANK_LIMIT} ranks)")
+                           f"{DATA_RANK_LIMIT} ranks, unless --provenance)")
     mode.add_argument("--provenance", action="store_true",
                       help="track where every element came from and check the postcondition")
     net = parser.add_argument_group(
@@ -117,7 +117,7 @@ def simulate_call(args: argparse.Namespace) -> SimResult:
     algorithm_info(args.collective, args.algorithm)
     network = network_for(args)
     keep = True if args.trace else None
-    if args.count_only or args.ranks > DATA_RANK_LIMIT:
+    if args.count_only or (args.ranks > DATA_RANK_LIMIT and not args.provenance):
         return Simulation.count_only(args.collective, ranks=args.ranks, count=args.count,
                                      dtype=args.dtype, algorithm=args.algorithm, op=op,
                                      root=args.root, network=network, keep_transfers=keep,
