@@ -14,7 +14,7 @@ from collectives.bench.copyprobe import CopyBandwidth
 from collectives.bench.memory import MemoryWatch
 from collectives.bench.plot import busbw_curves, plot_busbw
 from collectives.bench.report import CSV_FIELDS, Table, read_csv, write_csv, write_json
-from collectives.bench.runner import Row, Timing
+from collectives.bench.runner import BenchConfig, Row, Timing
 from collectives.bench.sizes import (
     count_for_size,
     counts_for_sweep,
@@ -388,3 +388,15 @@ def test_bench_without_collective_or_plot_is_an_error(capsys):
     assert "expected a COLLECTIVE to benchmark (or --plot CSV), got none" in \
         capsys.readouterr().err
 
+
+@pytest.mark.parametrize(("collective", "check", "elements"), [
+    ("allreduce", True, 5 * 4096),  # input, in-place copy, result, numpy's answer, work
+    ("allreduce", False, 4 * 4096),
+    ("allgather", True, 1024 + 2 * 4096 + 4096),  # input block, results of 4 blocks, work
+    ("alltoall", True, 2 * 4096 + 2 * 4096 + 8192),  # work holds input and output halves
+])
+def test_bytes_per_rank_estimates_the_largest_size(collective, check, elements):
+    """The estimate a too-large sweep is refused by: the largest size's (16 KiB, float32, N = 4)
+    buffers on one rank."""
+    config = BenchConfig(collective, ("ring",), (64, 16384), np.dtype("float32"), check=check)
+    assert config.bytes_per_rank(4) == 4 * elements
