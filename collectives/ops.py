@@ -5,7 +5,8 @@ of mpi4py's predefined ``MPI.Op`` objects, or built by the user as ``Op(func, co
 where ``func(a, b)`` returns ``a ∘ b`` elementwise. Results keep the input dtype and integers wrap
 like C integers (int8 SUM of 4 × 100 is -112). Which dtypes each named op takes follows MPI:
 arithmetic ops on integers, floats and complex (max and min not on complex), logical ops on
-integers and booleans, bitwise ops on integers.
+integers and booleans, bitwise ops on integers. ``max`` and ``min`` are numpy's ``maximum`` and
+``minimum``: NaN wherever any operand is NaN, whatever the order of combining.
 
 Reductions combine with numpy's ``out=`` so no temporary array is made for the predefined ops.
 """
@@ -56,6 +57,8 @@ class Op:
     name: str = "user"
     dtype_kinds: str | None = field(default=None, compare=False)
     dtype_words: str = field(default="", compare=False)
+    #: the user's own ``MPI.Op`` this op calls, which MPI's built-in collectives take as it is
+    mpi_op: Any = field(default=None, compare=False, repr=False)
 
     @property
     def predefined(self) -> bool:
@@ -95,27 +98,37 @@ def _named(name: str) -> Op:
     return Op(ufunc, commutative=True, name=name, dtype_kinds=kinds, dtype_words=words)
 
 
+# mpi4py's ops this package cannot reduce with, and why
+_MPI_REFUSED: dict[str, str] = {
+    "MAXLOC": "it reduces (value, index) pairs, which this package does not move",
+    "MINLOC": "it reduces (value, index) pairs, which this package does not move",
+    "REPLACE": "it is for one-sided accumulate, not for reductions",
+    "NO_OP": "it is for one-sided accumulate, not for reductions",
+    "OP_NULL": "a null or freed op",
+}
+
+
 def _from_mpi_op(op: Any) -> Op:
     """Our op for an mpi4py ``MPI.Op`` (predefined, or a user one called via Reduce_local)."""
     from mpi4py import MPI  # already imported by whoever made ``op``
 
-    by_handle = {MPI.SUM: "sum", MPI.PROD: "prod", MPI.MAX: "max", MPI.MIN: "min",
-                 MPI.LAND: "land", MPI.LOR: "lor", MPI.LXOR: "lxor",
-                 MPI.BAND: "band", MPI.BOR: "bor", MPI.BXOR: "bxor"}
-    for handle, name in by_handle.items():
-        if op == handle:
+    for name in OP_NAMES:  # MPI.Op cannot be hashed: compare with each predefined op in turn
+        if op == getattr(MPI, name.upper()):
             return _named(name)
-    if op in (MPI.REPLACE, MPI.NO_OP, MPI.MAXLOC, MPI.MINLOC, MPI.OP_NULL):
-        raise InvalidInputError(
-            f"expected a reduction op ({', '.join(OP_NAMES)} or a user op), got {op}"
-        )
+    for handle, why in _MPI_REFUSED.items():
+        if op == getattr(MPI, handle):
+            raise InvalidInputError(
+                f"expected one of MPI's reduction ops "
+                f"({', '.join(n.upper() for n in OP_NAMES)}) or a user op made with "
+                f"MPI.Op.Create, got MPI.{handle} ({why})"
+            )
 
     def reduce_local(left: np.ndarray, right: np.ndarray) -> np.ndarray:
         result = np.array(right, copy=True)
         op.Reduce_local(left, result)  # MPI: inoutbuf = inbuf op inoutbuf
         return result
 
-    return Op(reduce_local, commutative=bool(op.Is_commutative()), name="mpi-user")
+    return Op(reduce_local, commutative=bool(op.Is_commutative()), name="mpi-user", mpi_op=op)
 
 
 def resolve_op(op: str | np.ufunc | Op | Any) -> Op:

@@ -12,9 +12,11 @@ Shared by both implementations. Conventions (the same in the simulator and under
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Sequence
 from dataclasses import dataclass
 from math import prod
+from typing import Any
 
 import numpy as np
 
@@ -51,10 +53,8 @@ class Problem:
             raise InvalidInputError(
                 f"expected a count (block shape) >= 0, got {self.block_shape}"
             )
-        if self.collective in ROOTED and not 0 <= self.root < self.ranks:
-            raise InvalidInputError(
-                f"expected a root in 0..{self.ranks - 1}, got {self.root}"
-            )
+        if self.collective in ROOTED:
+            object.__setattr__(self, "root", checked_root(self.root, self.ranks))
         if self.collective in REDUCING and self.op is not None:
             self.op.check_dtype(self.dtype)
 
@@ -138,6 +138,19 @@ class Problem:
         return 0, self.work_size
 
 
+def checked_root(root: Any, ranks: int) -> int:
+    """``root`` as an int in ``0..ranks-1``; a float such as 1.5 is no rank."""
+    try:
+        value = operator.index(root)
+    except TypeError:
+        raise InvalidInputError(
+            f"expected an integer root, got {root!r} ({type(root).__name__})"
+        ) from None
+    if not 0 <= value < ranks:
+        raise InvalidInputError(f"expected a root in 0..{ranks - 1}, got {value}")
+    return value
+
+
 def as_dtype(dtype: np.dtype | str) -> np.dtype:
     """``dtype`` as a numpy dtype whose elements are bytes that can travel (no objects)."""
     try:
@@ -171,8 +184,8 @@ def problem_from_inputs(collective: str, inputs: Sequence[np.ndarray | None], *,
     ranks = len(inputs)
     if ranks < 1:
         raise InvalidInputError("expected inputs for at least 1 rank, got an empty sequence")
-    if collective in ROOTED and not 0 <= root < ranks:
-        raise InvalidInputError(f"expected a root in 0..{ranks - 1}, got {root}")
+    if collective in ROOTED:
+        root = checked_root(root, ranks)
     leader = root if collective in ("broadcast", "scatter") else 0
     if inputs[leader] is None:
         raise InvalidInputError(f"{collective} expected an array on rank {leader}, got None")
@@ -285,7 +298,8 @@ def example_inputs(collective: str, ranks: int, count: int, dtype: np.dtype | st
 
 
 def results_match(actual: np.ndarray | None, expected: np.ndarray | None, ranks: int) -> bool:
-    """Integers and booleans exactly; floats within the rounding of N combinations."""
+    """Integers and booleans exactly; finite floats within the rounding of N combinations,
+    NaN and inf exactly."""
     if actual is None or expected is None:
         return actual is None and expected is None
     actual, expected = np.asarray(actual), np.asarray(expected)
@@ -295,10 +309,27 @@ def results_match(actual: np.ndarray | None, expected: np.ndarray | None, ranks:
 
 
 def elements_match(actual: np.ndarray, expected: np.ndarray, ranks: int) -> np.ndarray:
-    """Element by element, :func:`results_match`'s rule: integers and booleans equal; floats
-    within ``8·max(N, 2)·eps``, relative and times the largest magnitude of ``expected``."""
+    """Element by element, :func:`results_match`'s rule: integers and booleans equal; finite
+    floats within ``8·max(N, 2)·eps``, relative and times the largest finite magnitude of
+    ``expected``; non-finite ones exactly (NaN where NaN, inf of the same sign where inf, part by
+    part for complex)."""
     if expected.dtype.kind not in "fc":
         return np.asarray(actual == expected)
     tolerance = 8 * max(ranks, 2) * float(np.finfo(expected.dtype).eps)
-    scale = float(np.max(np.abs(expected))) if expected.size else 0.0
-    return np.isclose(actual, expected, rtol=tolerance, atol=tolerance * scale, equal_nan=True)
+    finite_expected = np.isfinite(expected)
+    finite = finite_expected & np.isfinite(actual)
+    everywhere = bool(finite.all())
+    magnitudes = np.abs(expected if everywhere else expected[finite_expected])
+    scale = float(np.max(magnitudes, initial=0.0))
+    close = np.isclose(actual, expected, rtol=tolerance, atol=tolerance * scale)
+    if everywhere:
+        return close
+    exact = _same_value(np.real(actual), np.real(expected))
+    if expected.dtype.kind == "c":
+        exact &= _same_value(np.imag(actual), np.imag(expected))
+    return np.where(finite, close, exact)
+
+
+def _same_value(actual: np.ndarray, expected: np.ndarray) -> np.ndarray:
+    """Equal, or NaN in both (real arrays)."""
+    return (actual == expected) | (np.isnan(actual) & np.isnan(expected))

@@ -14,7 +14,7 @@ from collectives.bench.copyprobe import CopyBandwidth
 from collectives.bench.memory import MemoryWatch
 from collectives.bench.plot import busbw_curves, plot_busbw
 from collectives.bench.report import CSV_FIELDS, Table, read_csv, write_csv, write_json
-from collectives.bench.runner import Row, Timing
+from collectives.bench.runner import BenchConfig, Row, Timing
 from collectives.bench.sizes import (
     count_for_size,
     counts_for_sweep,
@@ -339,6 +339,24 @@ def test_bench_plot_command_runs_without_mpi(tmp_path, capsys):
     assert "ring: busbw GB/s by size (B) {4096: " in out
 
 
+def test_plot_of_a_missing_csv_is_refused(tmp_path, capsys):
+    """``bench --plot missing.csv`` exits 2 with one line naming the file, not a traceback."""
+    path = tmp_path / "missing.csv"
+    assert main(["bench", "--plot", str(path)]) == 2
+    assert capsys.readouterr().err.strip() == (
+        f"error: expected --plot a CSV the benchmark wrote (--csv FILE), got {path} (no such "
+        "file)")
+
+
+def test_plot_into_a_missing_folder_is_refused(tmp_path, capsys):
+    """--png into a folder that does not exist exits 2 with one line, before drawing."""
+    csv_path, png = tmp_path / "rows.csv", tmp_path / "no" / "busbw.png"
+    write_csv(csv_path, _rows())
+    assert main(["bench", "--plot", str(csv_path), "--png", str(png)]) == 2
+    assert capsys.readouterr().err.strip() == (
+        f"error: expected --png FILE in an existing folder, got {png} (no folder {png.parent})")
+
+
 def test_plot_refuses_an_empty_csv(tmp_path):
     """A CSV with a header and no rows is an error, not an empty picture."""
     path = tmp_path / "empty.csv"
@@ -369,3 +387,16 @@ def test_bench_without_collective_or_plot_is_an_error(capsys):
     assert main(["bench"]) == 2
     assert "expected a COLLECTIVE to benchmark (or --plot CSV), got none" in \
         capsys.readouterr().err
+
+
+@pytest.mark.parametrize(("collective", "check", "elements"), [
+    ("allreduce", True, 5 * 4096),  # input, in-place copy, result, numpy's answer, work
+    ("allreduce", False, 4 * 4096),
+    ("allgather", True, 1024 + 2 * 4096 + 4096),  # input block, results of 4 blocks, work
+    ("alltoall", True, 2 * 4096 + 2 * 4096 + 8192),  # work holds input and output halves
+])
+def test_bytes_per_rank_estimates_the_largest_size(collective, check, elements):
+    """The estimate a too-large sweep is refused by: the largest size's (16 KiB, float32, N = 4)
+    buffers on one rank."""
+    config = BenchConfig(collective, ("ring",), (64, 16384), np.dtype("float32"), check=check)
+    assert config.bytes_per_rank(4) == 4 * elements

@@ -98,3 +98,21 @@ def test_bench_names_the_valid_algorithms_for_an_unknown_one(tmp_path):
     assert completed.returncode != 0
     assert "expected one of the MPI allreduce algorithms" in completed.stderr
     assert "got 'nope'" in completed.stderr
+
+
+@pytest.mark.parametrize(("flags", "got"), [
+    (["-b", "1T", "-e", "1T"], "got -e 1T: about 5120.0 GiB per rank x 2 ranks on this node = "
+                               "10240.0 GiB"),
+    (["-b", "8", "-e", "8", "--copy-bytes", "1T"], "got --copy-bytes 1T: about 2048.0 GiB per "
+                                                   "rank"),
+], ids=["sizes", "copy-probe"])
+def test_bench_refuses_what_cannot_fit_in_memory(flags, got):
+    """``-b 1T -e 1T`` (or a 1 TiB copy probe) is refused with the estimate, before any buffer
+    is made: no MemoryError, no traceback."""
+    command = [str(MPIEXEC), "-n", "2", sys.executable, "-m", "mpi4py", "-m", "collectives",
+               "bench", "allreduce", "-a", "ring", *flags]
+    completed = subprocess.run(command, capture_output=True, text=True, timeout=120, check=False)
+    assert completed.returncode != 0
+    assert "Traceback" not in completed.stderr and "MemoryError" not in completed.stderr
+    message = ("error: expected sizes whose buffers fit in a node's memory (", got)
+    assert all(part in completed.stderr for part in message), completed.stderr

@@ -58,6 +58,23 @@ def test_provenance_flag(capsys):
     assert summary["provenance_checked"] is True and summary["verified"] is True
 
 
+def test_provenance_above_the_data_rank_limit(capsys):
+    """--provenance at N = 65, above the ranks where the default turns count-only, still moves
+    data and checks provenance rather than silently doing neither."""
+    summary = _json(capsys, "allreduce", "-a", "ring", "-n", "65", "-c", "2", "--provenance")
+    assert summary["provenance_checked"] is True and summary["verified"] is True
+
+
+def test_a_trace_into_a_missing_folder_is_refused_before_the_run(capsys, tmp_path):
+    """--trace into a folder that does not exist exits 2 with one line, not a traceback."""
+    path = tmp_path / "no" / "such" / "run.json"
+    assert main(["sim", "allreduce", "-a", "ring", "-n", "4", "--trace", str(path)]) == 2
+    captured = capsys.readouterr()
+    assert captured.err.strip() == (f"error: expected --trace FILE in an existing folder, got "
+                                    f"{path} (no folder {path.parent})")
+    assert captured.out == ""
+
+
 def test_the_readable_summary_shows_the_reference(capsys):
     """The summary names the call, shows steps, bytes per rank, busiest rank and total next to
     the reference's figures, the traffic matrix, and that numpy agrees."""

@@ -51,6 +51,26 @@ def test_a_root_out_of_range(collective, root):
         Simulation.count_only(collective, ranks=3, count=4, algorithm=algorithm, root=root)
 
 
+@pytest.mark.parametrize("collective", ["broadcast", "scatter", "gather", "reduce"])
+@pytest.mark.parametrize("root", [1.5, 2.0, "1", None])
+def test_a_root_that_is_no_integer(collective, root):
+    """A root of 1.5 (or 2.0, "1", None) is refused, not taken as no rank at all, in data and
+    count-only mode."""
+    algorithm = SIM_ALGORITHMS.names(collective)[0]
+    shape = (3, 4) if collective == "scatter" else (4,)
+    match = rf"expected an integer root, got {root!r} \({type(root).__name__}\)"
+    with pytest.raises(InvalidInputError, match=match):
+        Simulation(collective, _arrays(3, shape), algorithm=algorithm, root=root)
+    with pytest.raises(InvalidInputError, match=match):
+        Simulation.count_only(collective, ranks=3, count=4, algorithm=algorithm, root=root)
+
+
+def test_a_numpy_integer_root_is_a_root():
+    """np.int64(1) is rank 1."""
+    result = Simulation("reduce", _arrays(3), algorithm="binomial", root=np.int64(1)).run()
+    assert result.root == 1 and result.outputs[1] is not None and result.verified
+
+
 @pytest.mark.parametrize("collective", ["broadcast", "scatter", "gather", "reduce", "allgather",
                                         "reduce_scatter", "allreduce", "alltoall"])
 def test_an_unknown_algorithm_lists_the_valid_ones(collective):

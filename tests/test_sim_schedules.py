@@ -185,6 +185,22 @@ def test_a_schedule_must_yield_steps():
                  schedule=lambda p: iter([Transfer(0, 1, 0, 0, 2)]))
 
 
+def test_a_schedule_that_yields_none_is_refused():
+    """None is no step: the run does not stop silently after 0 steps as if the schedule ended."""
+    with pytest.raises(ScheduleError, match=r"step 0: expected the schedule to yield a Step, got "
+                                            r"NoneType"):
+        simulate("allreduce", [np.arange(2)] * 2, algorithm="bad",
+                 schedule=lambda p: iter([None]))
+
+
+def test_a_schedule_must_return_an_iterable():
+    """A schedule returning 42 is refused as a ScheduleError naming what it returned."""
+    with pytest.raises(ScheduleError, match=r"expected the schedule to return an iterable of "
+                                            r"Steps, got int"):
+        Simulation.count_only("allreduce", ranks=2, count=2, algorithm="bad",
+                              schedule=lambda p: 42)
+
+
 def test_a_refused_step_leaves_the_simulation_where_it_was():
     """After a ScheduleError nothing has moved and no step is counted."""
     good = Step(src=0, dst=1, src_start=0, dst_start=0, length=2)

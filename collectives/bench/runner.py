@@ -67,6 +67,15 @@ class BenchConfig:
         op = resolve_op(self.op) if self.collective in REDUCING else None
         return Problem(self.collective, ranks, (count,), np.dtype(self.dtype), self.root, op)
 
+    def bytes_per_rank(self, ranks: int) -> int:
+        """About the most one rank holds at the largest size: its input, in-place array,
+        result, numpy's answer (with the check) and one call's working buffer."""
+        counts = counts_for_sweep(self.collective, list(self.sizes), self.dtype, ranks)
+        p = self.problem(ranks, max(counts, default=0))
+        output = p.count * (ranks if p.output_shape(p.root) != p.block_shape else 1)
+        inputs = p.input_count * (2 if self.collective in IN_PLACE else 1)
+        return p.itemsize * (inputs + output * (2 if self.check else 1) + p.work_size)
+
 
 @dataclass(frozen=True)
 class Timing:

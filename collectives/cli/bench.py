@@ -12,6 +12,7 @@ and draw busbw against size from its CSV (no MPI)::
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -19,6 +20,7 @@ from typing import Any
 import numpy as np
 
 from collectives.catalogue import COLLECTIVES, REDUCING, runnable_algorithms
+from collectives.cli.common import format_bytes, input_file, output_file
 from collectives.errors import InvalidInputError
 from collectives.ops import OP_NAMES, resolve_op
 
@@ -85,7 +87,9 @@ def plot_command(csv_path: str, png_path: str | None) -> int:
     """Draw the busbw plot of a CSV and print the numbers behind it."""
     from collectives.bench.plot import plot_busbw
 
+    input_file(csv_path, "--plot", "a CSV the benchmark wrote (--csv FILE)")
     png = png_path or str(Path(csv_path).with_suffix(".png"))
+    output_file(png, "--png")
     data = plot_busbw(csv_path, png)
     print(f"{data.title}: wrote {png}")
     for curve in data.curves:
@@ -95,6 +99,26 @@ def plot_command(csv_path: str, png_path: str | None) -> int:
     if data.copy_per_rank_gbs is not None:
         print(f"  copy bandwidth per rank: {data.copy_per_rank_gbs:.3f} GB/s")
     return 0
+
+
+def _check_memory(comm: Any, args: argparse.Namespace, sweep_bytes: int,
+                  copy_bytes: int) -> None:
+    """Refuse, on every rank and before any buffer is made, a sweep (or copy probe) whose
+    buffers cannot fit in the memory of a node."""
+    from mpi4py import MPI
+
+    node = comm.Split_type(MPI.COMM_TYPE_SHARED)
+    here = node.Get_size()
+    node.Free()
+    per_rank, flag = max((sweep_bytes, f"-e {args.maxbytes}"),
+                         (2 * copy_bytes, f"--copy-bytes {args.copy_bytes}"))
+    have = os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    if comm.allreduce(here * per_rank > have, op=MPI.LOR):
+        raise InvalidInputError(
+            f"expected sizes whose buffers fit in a node's memory ({format_bytes(have)} here), "
+            f"got {flag}: about {format_bytes(per_rank)} per rank x {here} ranks on this node "
+            f"= {format_bytes(here * per_rank)}"
+        )
 
 
 def _settings(args: argparse.Namespace, algorithms: list[str], ranks: int) -> dict[str, Any]:
@@ -148,6 +172,7 @@ def run(args: argparse.Namespace) -> int:
                          args.memory)
     config.problem(ranks, 0)  # a bad root or an op the dtype cannot take fails here
     copy_bytes = parse_size(args.copy_bytes)
+    _check_memory(comm, args, config.bytes_per_rank(ranks), copy_bytes)
     _say(rank, [
         f"# collectives bench: {args.collective}, N = {ranks}, {config.dtype}, "
         f"algorithms {', '.join(algorithms)}"

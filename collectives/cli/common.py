@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
 import numpy as np
 
@@ -41,6 +42,24 @@ def add_call_arguments(parser: argparse.ArgumentParser) -> None:
 def op_for(collective: str, op: str) -> str | None:
     """The op name for reducing collectives, None for the others."""
     return op if collective in REDUCING else None
+
+
+def output_file(path: str, flag: str) -> Path:
+    """``path`` for a file the command will write, refused up front when its folder is not
+    there (before any work whose result would be lost)."""
+    folder = Path(path).parent
+    if not folder.is_dir():
+        raise InvalidInputError(
+            f"expected {flag} FILE in an existing folder, got {path} (no folder {folder})"
+        )
+    return Path(path)
+
+
+def input_file(path: str, flag: str, what: str) -> Path:
+    """``path`` for a file the command will read, refused when it is not there."""
+    if not Path(path).is_file():
+        raise InvalidInputError(f"expected {flag} {what}, got {path} (no such file)")
+    return Path(path)
 
 
 def format_bytes(value: float) -> str:

@@ -22,6 +22,7 @@ from collectives.cli.common import (
     network_flags_given,
     network_from_args,
     op_for,
+    output_file,
 )
 from collectives.costs import reference_cost, reference_time
 from collectives.ops import resolve_op
@@ -33,7 +34,7 @@ from collectives.spec import Problem, example_inputs
 
 HELP = "simulate a collective on N virtual ranks and count every byte"
 
-# Above this many ranks the simulation moves no data (count-only) unless --data is given.
+# Above this many ranks the simulation moves no data (count-only) unless --provenance is given.
 DATA_RANK_LIMIT = 64
 
 
@@ -47,7 +48,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     mode = parser.add_mutually_exclusive_group()
     mode.add_argument("--count-only", action="store_true",
                       help="move no data, only count steps and bytes (default above "
-                           f"{DATA_RANK_LIMIT} ranks)")
+                           f"{DATA_RANK_LIMIT} ranks, unless --provenance)")
     mode.add_argument("--provenance", action="store_true",
                       help="track where every element came from and check the postcondition")
     net = add_network_arguments(parser)
@@ -70,7 +71,7 @@ def simulate_call(args: argparse.Namespace) -> SimResult:
     algorithm_info(args.collective, args.algorithm)
     network = network_for(args)
     keep = True if args.trace else None
-    if args.count_only or args.ranks > DATA_RANK_LIMIT:
+    if args.count_only or (args.ranks > DATA_RANK_LIMIT and not args.provenance):
         return Simulation.count_only(args.collective, ranks=args.ranks, count=args.count,
                                      dtype=args.dtype, algorithm=args.algorithm, op=op,
                                      root=args.root, network=network, keep_transfers=keep,
@@ -133,6 +134,8 @@ def print_timing(result: SimResult) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Print a summary (or JSON) of the simulated run beside the reference's figures."""
+    if args.trace:
+        output_file(args.trace, "--trace")
     result = simulate_call(args)
     reference = reference_cost(reference_for(result), result.algorithm)
     if args.trace:

@@ -57,6 +57,8 @@ from collectives.spec import (
 # Provenance keeps a (work, N, input) count array per rank; beyond this many cells it is refused.
 PROVENANCE_CELL_LIMIT = 20_000_000
 
+_END = object()  # what next() gives when a schedule has no more steps (None is a wrong step)
+
 
 @dataclass(frozen=True)
 class StepRecord:
@@ -212,7 +214,12 @@ class Simulation:
         self._bytes_received = np.zeros(n, dtype=np.int64)
         self._traffic = np.zeros((n, n), dtype=np.int64)
         self._ready = np.zeros(n)  # each rank's finishing time so far, without step barriers
-        self._schedule: Iterator[Step] = iter(schedule(problem))
+        steps = schedule(problem)
+        try:
+            self._schedule: Iterator[Step] = iter(steps)
+        except TypeError:
+            raise ScheduleError(f"expected the schedule to return an iterable of Steps, got "
+                                f"{type(steps).__name__}") from None
         self._pending: Step | None = self._next_step()
 
     def _initial_provenance(self) -> list[np.ndarray]:
@@ -347,8 +354,10 @@ class Simulation:
     # -- internals ----------------------------------------------------------------------------
 
     def _next_step(self) -> Step | None:
-        step = next(self._schedule, None)
-        if step is not None and not isinstance(step, Step):
+        step = next(self._schedule, _END)
+        if step is _END:
+            return None
+        if not isinstance(step, Step):
             raise ScheduleError(f"step {len(self._records)}: expected the schedule to yield a "
                                 f"Step, got {type(step).__name__}")
         return step

@@ -2,8 +2,10 @@
 
 Each function is one call (``Bcast``, ``Scatter``, ``Gather``, ``Reduce``, ``Allgather``,
 ``Reduce_scatter_block``, ``Allreduce``, ``Alltoall``) on numpy buffers with their MPI
-datatype, in place where MPI allows it. A named op is MPI's predefined op; any other op becomes
-an ``MPI.Op.Create`` user op for the call (MPI keeps rank order for a non-commutative one).
+datatype, in place where MPI allows it. A named op is MPI's predefined op, a user ``MPI.Op``
+goes to MPI as it is; any other op becomes an ``MPI.Op.Create`` user op for the call (MPI keeps
+rank order for a non-commutative one). ``max`` and ``min`` on floats are numpy's (NaN in, NaN
+out), as for every algorithm, not MPI's predefined ones.
 
 Assumes: a dtype MPI has a datatype for (:func:`mpi_datatype`); MPI picks its own algorithm, and
 its messages are not seen by the transport, so a traffic recording counts none of them.
@@ -27,6 +29,9 @@ from collectives.spec import Problem
 # dtypes MPI moves but cannot reduce with a predefined op: MPICH has a float16 datatype
 # (MPIX_C_FLOAT16), MPI defines no SUM or MAX on it.
 _NO_PREDEFINED_REDUCTION = (np.dtype(np.float16),)
+
+# Named ops whose NaN rule (numpy's: NaN in, NaN out) MPI's predefined op does not keep.
+_NAN_PROPAGATING = frozenset({"max", "min"})
 
 
 def mpi_datatype(dtype: np.dtype) -> MPI.Datatype:
@@ -63,9 +68,18 @@ def check_builtin(problem: Problem) -> None:
 
 @contextmanager
 def mpi_op(op: Op, dtype: np.dtype) -> Iterator[MPI.Op]:
-    """MPI's predefined op for a named op, else a user op made for the call and freed after."""
-    if op.predefined:
+    """MPI's predefined op for a named op, the caller's own ``MPI.Op`` for one given as such,
+    else a user op made for the call and freed after.
+
+    ``max`` and ``min`` on floats are numpy's, made a user op: MPICH's ``MPI_MAX`` keeps
+    whichever operand arrived unless the other compares greater, so a NaN survives or vanishes
+    by rank and position; numpy's propagates it, as every other algorithm does.
+    """
+    if op.predefined and not (op.name in _NAN_PROPAGATING and np.dtype(dtype).kind == "f"):
         yield getattr(MPI, op.name.upper())
+        return
+    if op.mpi_op is not None:
+        yield op.mpi_op
         return
 
     def apply(inbuf, inoutbuf, datatype) -> None:  # MPI: inout = in ∘ inout
