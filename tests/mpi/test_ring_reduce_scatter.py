@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from mpi4py import MPI
-from mpi_cases import Case, check_case, report
+from mpi_cases import Case, check_cases, gather_failures, report
 
 from collectives.mpi import Communicator, segments
 
@@ -17,32 +17,25 @@ SEGMENT = 16 * 1024  # above MPICH's 8 KiB single-copy threshold: sends complete
 PER_BLOCK = 7 * SEGMENT // 16 + 3  # float64 elements: 3.5 segments and a bit (odd)
 
 
+COUNTS = {"uneven_segments": PER_BLOCK, "two_segments": 2 * SEGMENT // 8, "one": 1, "zero": 0}
+
+
 @pytest.mark.parallel([1, 2, 3, 4, 5])
-@pytest.mark.parametrize("count", [PER_BLOCK, 2 * SEGMENT // 8, 1, 0],
-                         ids=["uneven_segments", "two_segments", "one", "zero"])
-@pytest.mark.parametrize("mode", ["new", "out", "strided"])
-def test_segmented_blocks_in_every_mode(monkeypatch: pytest.MonkeyPatch, count: int,
-                                        mode: str) -> None:
-    """Blocks of several segments (uneven, even), of one element and of none: numpy's result,
-    MPI's, the simulator's traffic, the input untouched."""
+def test_segmented_blocks_in_every_mode(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Blocks of several segments (uneven, even), of one element and of none, in every mode:
+    numpy's result, MPI's, the simulator's traffic, the input untouched. From N = 2, a 2-D
+    block of several segments and ops other than sum (max on int32, prod on complex64): the
+    partial results stored away from their block's place still combine right."""
     monkeypatch.setattr(segments, "SEGMENT_BYTES", SEGMENT)
     comm = Communicator(MPI.COMM_WORLD)
-    failures = check_case(comm, Case("reduce_scatter", "ring", count, "float64", "sum",
-                                     mode=mode))
-    assert not failures, report(failures)
-
-
-@pytest.mark.parallel([2, 3, 4, 5])
-def test_two_dimensional_blocks_and_other_ops(monkeypatch: pytest.MonkeyPatch) -> None:
-    """A 2-D block of several segments, and ops other than sum (max on int32, prod on
-    complex64): the partial results stored away from their block's place still combine right."""
-    monkeypatch.setattr(segments, "SEGMENT_BYTES", SEGMENT)
-    comm = Communicator(MPI.COMM_WORLD)
-    failures: list[str] = []
-    failures += check_case(comm, Case("reduce_scatter", "ring", 3 * 1501, "float64", "sum",
-                                      mode="out", block=(3, 1501)))
-    failures += check_case(comm, Case("reduce_scatter", "ring", PER_BLOCK, "int32", "max"))
-    failures += check_case(comm, Case("reduce_scatter", "ring", PER_BLOCK, "complex64", "prod"))
+    cases = [Case("reduce_scatter", "ring", count, "float64", "sum", mode=mode)
+             for mode in ("new", "out", "strided") for count in COUNTS.values()]
+    if comm.size >= 2:
+        cases += [Case("reduce_scatter", "ring", 3 * 1501, "float64", "sum", mode="out",
+                       block=(3, 1501)),
+                  Case("reduce_scatter", "ring", PER_BLOCK, "int32", "max"),
+                  Case("reduce_scatter", "ring", PER_BLOCK, "complex64", "prod")]
+    failures = gather_failures(check_cases(comm, cases))
     assert not failures, report(failures)
 
 
