@@ -13,10 +13,11 @@ CONFIG = ModelConfig(batch=2, seq=5, hidden=48, heads=12, causal=True)
 
 
 @pytest.mark.parallel(3)
-def test_blocks_over_mpi_match_the_reference_and_the_simulator():
+def test_blocks_over_mpi_match_the_simulator_and_refuse_split_heads():
     """On 3 MPI ranks both blocks equal the unsplit ones (output, dX, every shard's gradients),
     and every all-reduce's label, shape and bytes sent equal the simulated run's, which are
-    2(N−1)/N·bsh·8 = 10240 bytes."""
+    2(N−1)/N·bsh·8 = 10240 bytes; an N that splits no whole heads is refused by both blocks
+    before any message (one launch for both)."""
     from mpi4py import MPI
 
     from collectives.tensor_parallel.mpi_backend import MpiGroup
@@ -29,15 +30,8 @@ def test_blocks_over_mpi_match_the_reference_and_the_simulator():
     assert report.records == simulated[group.rank].records
     assert [r.bytes_sent for r in report.records] == [2 * 2 * 2 * 5 * 48 * 8 // 3] * 4
 
-
-@pytest.mark.parallel(3)
-def test_blocks_over_mpi_refuse_an_n_that_splits_no_whole_heads():
-    """h = 64 with 4 heads on 3 MPI ranks: both blocks say what N must divide, on every rank,
-    before any message is sent."""
-    from mpi4py import MPI
-
-    from collectives.tensor_parallel.mpi_backend import MpiGroup
-
+    # h = 64 with 4 heads on 3 ranks: both blocks say what N must divide, on every rank,
+    # before any message is sent (a fresh group, so nothing is recorded).
     group = MpiGroup(MPI.COMM_WORLD)
     data = make_data(ModelConfig(hidden=64, heads=4))
     with pytest.raises(InvalidInputError, match="hidden size 4h divisible by the 3"):

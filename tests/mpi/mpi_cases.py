@@ -2,14 +2,16 @@
 would (new result, ``out=``, in place, strided input), and compare it with numpy, with MPI's
 built-in collective and with the simulator's traffic matrix.
 
-Each check returns a list of failure lines naming the case, so one launch reports every case
-that went wrong instead of the first.
+Each check returns a list of failure lines naming the case (and N), so one launch reports every
+case that went wrong instead of the first; ``gather_failures`` collects every rank's lines so that
+all ranks assert alike and rank 0's message lists them all.
 """
 
 from __future__ import annotations
 
 import functools
-from collections.abc import Sequence
+import re
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -185,51 +187,83 @@ def check_case(comm: Communicator, case: Case,
     expected = expected_outputs(problem, inputs)[rank]
     x = inputs[rank]
     before = None if x is None else x.copy()
-    failures = []
+    failures: list[str] = []
+    name = f"N={size} {case}"
 
     with comm.record_traffic():
         result, out = run(comm, case, problem, x)
     measured = comm.traffic_matrix()
     if not results_match(result, expected, size):
-        failures.append(f"{case}: rank {rank} result differs from numpy's")
+        failures.append(f"{name}: rank {rank} result differs from numpy's")
     if out is not None and problem.has_output(rank) and result is not out:
-        failures.append(f"{case}: rank {rank} did not return its out array")
+        failures.append(f"{name}: rank {rank} did not return its out array")
     if before is not None and case.mode != "in_place" and not np.array_equal(x, before):
-        failures.append(f"{case}: rank {rank} input was modified")
+        failures.append(f"{name}: rank {rank} input was modified")
     if comm.last_algorithm != case.algorithm:
-        failures.append(f"{case}: last_algorithm is {comm.last_algorithm!r}")
+        failures.append(f"{name}: last_algorithm is {comm.last_algorithm!r}")
     op = problem.op if problem.op is None or not problem.op.predefined else problem.op.name
     simulated = simulated_traffic(case.collective, case.algorithm, size, problem.count,
                                   case.dtype, case.root, op)
     if not np.array_equal(measured, simulated):
-        failures.append(f"{case}: traffic\n{measured}\ndiffers from the simulator's\n{simulated}")
+        failures.append(f"{name}: traffic\n{measured}\ndiffers from the simulator's\n{simulated}")
     if case.collective == "allreduce" and len(set(peers.allgather(result.tobytes()))) != 1:
-        failures.append(f"{case}: ranks hold different bits")
+        failures.append(f"{name}: ranks hold different bits")
 
     try:
         builtin, _ = run(comm, case, problem, x, algorithm="mpi", mode="new")
     except UnsupportedError:
         builtin = None
         if not (case.dtype == "float16" and case.collective in REDUCING):
-            failures.append(f"{case}: MPI's built-in collective refused it")
+            failures.append(f"{name}: MPI's built-in collective refused it")
     if builtin is not None and not results_match(builtin, expected, size):
-        failures.append(f"{case}: rank {rank} MPI's built-in result differs from numpy's")
+        failures.append(f"{name}: rank {rank} MPI's built-in result differs from numpy's")
     if builtin is not None and not results_match(result, builtin, size):
-        failures.append(f"{case}: rank {rank} result differs from MPI's built-in one")
+        failures.append(f"{name}: rank {rank} result differs from MPI's built-in one")
     return failures
 
 
 def check_non_commutative(comm: Communicator, collective: str, algorithm: str) -> list[str]:
     """Non-commutative ops keep rank order at every root (checked as for any case)."""
     roots = range(comm.size) if collective in ROOTED else [0]
+    return check_cases(comm, [Case(collective, algorithm, 2 * comm.size + 1, dtype, op, root)
+                              for dtype, op in NON_COMMUTATIVE for root in roots])
+
+
+def check_cases(comm: Communicator, cases: Iterable[Case],
+                peers: MPI.Intracomm = MPI.COMM_WORLD) -> list[str]:
+    """``check_case`` for each case in turn; an exception is raised again naming its case."""
     failures: list[str] = []
-    for dtype, op in NON_COMMUTATIVE:
-        for root in roots:
-            failures += check_case(comm, Case(collective, algorithm, 2 * comm.size + 1, dtype,
-                                              op, root))
+    for case in cases:
+        try:
+            failures += check_case(comm, case, peers)
+        except Exception as error:
+            raise AssertionError(f"N={comm.size} {case}: raised {error!r}") from error
     return failures
+
+
+def check_refusal(name: str, error: type[Exception], match: str,
+                  call: Callable[[], object]) -> list[str]:
+    """What ``pytest.raises(error, match=match)`` would check, as a failure line naming the
+    case instead of an exception (for calls that refuse before sending anything)."""
+    try:
+        call()
+    except Exception as raised:
+        if isinstance(raised, error) and re.search(match, str(raised)):
+            return []
+        return [f"{name}: expected {error.__name__} matching {match!r}, got {raised!r}"]
+    return [f"{name}: expected {error.__name__} matching {match!r}, nothing was raised"]
+
+
+def gather_failures(failures: Sequence[str],
+                    peers: MPI.Intracomm = MPI.COMM_WORLD) -> list[str]:
+    """Every rank's failure lines (a line several ranks saw, once), on every rank, so every
+    rank asserts the same and any rank's message lists them all."""
+    gathered: list[str] = []
+    for lines in peers.allgather(list(failures)):
+        gathered += [line for line in lines if line not in gathered]
+    return gathered
 
 
 def report(failures: Sequence[str]) -> str:
     """The first failures, one per line, and how many there were."""
-    return f"{len(failures)} failing cases:\n" + "\n".join(failures[:12])
+    return f"{len(failures)} failing cases:\n" + "\n".join(failures[:30])

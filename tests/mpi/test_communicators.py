@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from mpi4py import MPI
-from mpi_cases import PAIRS, Case, check_case, report, runs_at
+from mpi_cases import PAIRS, Case, check_case, gather_failures, report, runs_at
 
 from collectives.mpi import Communicator
 
@@ -37,6 +37,7 @@ def test_every_algorithm_on_sub_communicators() -> None:
                             "sum" if collective in ("reduce", "reduce_scatter", "allreduce")
                             else None, root=comm.size - 1)
                 failures += [f"[{name}] {line}" for line in check_case(comm, case, raw)]
+    failures = gather_failures(failures)
     assert not failures, report(failures)
 
 

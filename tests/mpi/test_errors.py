@@ -138,9 +138,21 @@ def test_transport_refuses_a_message_of_another_call_or_size(other: CallSignatur
 
 
 @pytest.mark.parallel(2)
-def test_ranks_that_disagree_both_raise_mismatch() -> None:
-    """Two ranks disagreeing on count, dtype or algorithm each raise MismatchError; the
+def test_bad_input_on_one_rank_and_ranks_that_disagree() -> None:
+    """A rank that gives bad input raises alone and sends nothing: the next call still works.
+    Two ranks disagreeing on count, dtype or algorithm each raise MismatchError; the
     communicator then refuses further calls."""
+    comm = Communicator(MPI.COMM_WORLD)
+    if comm.rank == 1:
+        with pytest.raises(InvalidInputError, match=r"scatter expected, on rank 1 .* got neither"):
+            comm.scatter(None, root=0)
+        with pytest.raises(InvalidInputError, match=r"expected a root in 0\.\.1, got 2"):
+            comm.broadcast(np.zeros(3), root=2)
+    with comm.record_traffic():
+        total = comm.allreduce(np.full(4, comm.rank + 1.0))
+    assert np.array_equal(total, np.full(4, 3.0))
+    assert np.array_equal(comm.traffic_matrix(), [[0, 32], [32, 0]])  # 2K - c(r+1) - c(r+2)
+
     rank = MPI.COMM_WORLD.rank
     calls = [
         {"x": np.ones(100 + rank, np.float32)},
@@ -153,21 +165,6 @@ def test_ranks_that_disagree_both_raise_mismatch() -> None:
             comm.allreduce(**kwargs)
         with pytest.raises(CollectivesError, match="make a new Communicator"):
             comm.allreduce(np.ones(3))
-
-
-@pytest.mark.parallel(2)
-def test_errors_on_one_rank_send_nothing() -> None:
-    """A rank that gives bad input raises alone and sends nothing: the next call still works."""
-    comm = Communicator(MPI.COMM_WORLD)
-    if comm.rank == 1:
-        with pytest.raises(InvalidInputError, match=r"scatter expected, on rank 1 .* got neither"):
-            comm.scatter(None, root=0)
-        with pytest.raises(InvalidInputError, match=r"expected a root in 0\.\.1, got 2"):
-            comm.broadcast(np.zeros(3), root=2)
-    with comm.record_traffic():
-        total = comm.allreduce(np.full(4, comm.rank + 1.0))
-    assert np.array_equal(total, np.full(4, 3.0))
-    assert np.array_equal(comm.traffic_matrix(), [[0, 32], [32, 0]])  # 2K - c(r+1) - c(r+2)
 
 
 def test_broadcast_root_may_pass_a_read_only_or_strided_buffer(solo: Communicator) -> None:

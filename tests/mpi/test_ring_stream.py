@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from mpi4py import MPI
-from mpi_cases import Case, check_case, report
+from mpi_cases import Case, check_case, check_cases, gather_failures, report
 
 from collectives.errors import MismatchError
 from collectives.mpi import Communicator, segments
@@ -19,20 +19,20 @@ STREAMED = [("allreduce", ["new", "out", "in_place"]), ("reduce_scatter", ["new"
 
 
 @pytest.mark.parallel([1, 2, 3, 4, 5])
-@pytest.mark.parametrize(("collective", "modes"), STREAMED, ids=[c for c, _ in STREAMED])
-def test_streamed_ring_with_rendezvous_segments(monkeypatch: pytest.MonkeyPatch,
-                                                collective: str, modes: list[str]) -> None:
+def test_streamed_ring_with_rendezvous_segments(monkeypatch: pytest.MonkeyPatch) -> None:
     """Chunks of about 3.5 segments (uneven), float64: numpy's result, MPI's, the simulator's
-    traffic, in every calling mode, at every N from 1 to 5."""
+    traffic, for all-reduce, reduce-scatter and all-gather in every calling mode, at every N
+    from 1 to 5."""
     monkeypatch.setattr(segments, "SEGMENT_BYTES", SEGMENT)
     comm = Communicator(MPI.COMM_WORLD)
     per_chunk = 7 * SEGMENT // 16 + 3  # float64 elements: 3.5 segments and a bit
-    count = per_chunk * comm.size + 1 if collective == "allreduce" else per_chunk
-    failures: list[str] = []
-    for mode in modes:
-        failures += check_case(comm, Case(collective, "ring", count, "float64",
-                                          "sum" if collective != "allgather" else None,
-                                          mode=mode))
+    cases = []
+    for collective, modes in STREAMED:
+        count = per_chunk * comm.size + 1 if collective == "allreduce" else per_chunk
+        cases += [Case(collective, "ring", count, "float64",
+                       "sum" if collective != "allgather" else None, mode=mode)
+                  for mode in modes]
+    failures = gather_failures(check_cases(comm, cases))
     assert not failures, report(failures)
 
 

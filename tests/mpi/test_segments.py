@@ -7,6 +7,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from mpi4py import MPI
+from mpi_cases import gather_failures, report
 
 from collectives.errors import CollectivesError, InvalidInputError, MismatchError, UnsupportedError
 from collectives.mpi import Communicator
@@ -32,7 +33,7 @@ def _pipeline_failures(comm: Communicator) -> list[str]:
                 buf = data.copy() if comm.rank == root else np.zeros(count)
                 with comm.record_traffic():
                     comm.broadcast(buf, root, algorithm="pipeline", segments=segments)
-                case = f"pipeline S={segments} count={count} root={root}"
+                case = f"N={comm.size} pipeline S={segments} count={count} root={root}"
                 if not np.array_equal(buf, data):
                     failures.append(f"{case}: rank {comm.rank} holds other data")
                 if not np.array_equal(comm.traffic_matrix(), _simulated(
@@ -51,7 +52,7 @@ def _double_tree_failures(comm: Communicator) -> list[str]:
             with comm.record_traffic():
                 result = comm.allreduce(x, algorithm="double_binary_tree", segments=segments,
                                         out=x)
-            case = f"double_binary_tree S={segments} count={count}"
+            case = f"N={comm.size} double_binary_tree S={segments} count={count}"
             if not np.allclose(result, np.sum(inputs, axis=0), rtol=1e-12, atol=1e-12):
                 failures.append(f"{case}: rank {comm.rank} result differs from numpy's")
             if len(set(MPI.COMM_WORLD.allgather(result.tobytes()))) != 1:
@@ -67,8 +68,8 @@ def test_segments_give_numpys_answer_and_the_simulators_traffic() -> None:
     """Pipelined chain broadcast (every root) and the double binary tree with S = 2, 3, 7 and
     counts 0, 1, 10, 23: numpy's answer, and the traffic the simulator counts for the same S."""
     comm = Communicator(MPI.COMM_WORLD)
-    failures = _pipeline_failures(comm) + _double_tree_failures(comm)
-    assert not failures, "\n".join(failures[:12])
+    failures = gather_failures(_pipeline_failures(comm) + _double_tree_failures(comm))
+    assert not failures, report(failures)
     x = np.ones(8)
     with pytest.raises(UnsupportedError, match=r"'ring' does not pipeline.*use algorithm "
                                                r"'double_binary_tree'"):
