@@ -25,6 +25,7 @@ from collectives.sim.network import TOPOLOGIES, Network
 
 HELP = "build hosts and shaped links on this machine and run MPI jobs across them (root)"
 LAB_BANDWIDTH = 12.5e6  #: bytes per second of a link unless told: 100 Mbit/s, well below the CPU
+CPU_BOUND = 25e6  #: from this rate on the two cores, not the links, set the time (docs/netlab.md)
 DEFAULT_COLLECTIVES = ("allreduce", "allgather", "reduce_scatter", "broadcast")
 
 
@@ -84,7 +85,16 @@ def lab_network(args: argparse.Namespace) -> Network:
     # hierarchical: the links inside a node are the host's memory, not shaped (the model
     # takes their figures from a probe); the links to the switch are the shaped ones
     shaped = "inter_bandwidth" if topology == "hierarchical" else "bandwidth"
-    return network_from_args(args, topology, {shaped: LAB_BANDWIDTH})
+    network = network_from_args(args, topology, {shaped: LAB_BANDWIDTH})
+    from collectives.netlab.plan import plan
+
+    fastest = max((port.rate for cable in plan(network).cables for port in cable.ends),
+                  default=0.0)
+    if fastest >= CPU_BOUND:
+        print(f"# note: links of up to {fastest * 8 / 1e6:g} Mbit/s; from "
+              f"{CPU_BOUND * 8 / 1e6:g} Mbit/s on, this machine's cores rather than its links "
+              "set the time", file=sys.stderr)
+    return network
 
 
 def run(args: argparse.Namespace) -> int:

@@ -31,6 +31,7 @@ from collectives.netlab.wire import MTU
 
 CAP_NET_ADMIN, CAP_SYS_ADMIN = 12, 21
 LOCK_FILE = Path("/run/lock/collectives-netlab.lock")
+SOCKET_QUEUE_BYTES = 32768  #: TCP data a socket may keep queued on its host's port
 
 
 class NetlabError(CollectivesError):
@@ -175,9 +176,12 @@ def build(plan: Plan) -> None:
     for namespace in (*plan.hosts, *plan.switches):
         # forward for the hosts between (rings); no reverse-path filter (on a ring a tie goes
         # clockwise both ways, so replies come back another way); TCP keeps its window between
-        # messages instead of starting slow again after an idle moment, as clusters tune it
+        # messages instead of starting slow again after an idle moment, as clusters tune it;
+        # a socket keeps at most 32 KiB queued on its port (the kernel's default, 4 MiB, fills
+        # the port's 50 ms queue, and a rendezvous handshake waits behind it)
         for key in ("net.ipv4.ip_forward=1", "net.ipv4.conf.all.rp_filter=0",
-                    "net.ipv4.conf.default.rp_filter=0", "net.ipv4.tcp_slow_start_after_idle=0"):
+                    "net.ipv4.conf.default.rp_filter=0", "net.ipv4.tcp_slow_start_after_idle=0",
+                    f"net.ipv4.tcp_limit_output_bytes={SOCKET_QUEUE_BYTES}"):
             run(["ip", "netns", "exec", namespace, "sysctl", "-qw", key])
     for route in plan.routes:
         run(["ip", "-n", route.namespace, "route", "add", f"{route.destination}/32", "via",
