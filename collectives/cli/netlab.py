@@ -6,6 +6,8 @@ veth cables shaped by ``tbf``), built from a simulator topology.
   with ``--bytes``, and takes the lab down.
 - ``netlab predict [TOPOLOGY]`` measures every algorithm of the chosen collectives on the lab
   and prints the simulator's time, fitted to the lab's links, beside the measured one.
+- ``netlab study NAME`` measures the data of the README's lab plots; ``netlab table`` prints
+  predict's JSON files as the README's table.
 - ``netlab down`` removes what an interrupted lab left (namespaces named ``cnl-...``).
 
 Needs root (network namespaces and queueing disciplines).
@@ -16,6 +18,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from pathlib import Path
 
 from collectives.catalogue import CATALOGUE, runnable_algorithms
 from collectives.cli.common import add_network_arguments, network_from_args
@@ -65,6 +68,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     study_parser.add_argument("--bandwidth", type=float, default=LAB_BANDWIDTH,
                               help="every link's rate, bytes per second; default %(default)g")
     study_parser.set_defaults(netlab_run=_study)
+    table_parser = commands.add_parser(
+        "table", help="a markdown table of measured/simulated from predict's JSON files")
+    table_parser.add_argument("files", nargs="+", metavar="LAB.json")
+    table_parser.set_defaults(netlab_run=_table)
     down_parser = commands.add_parser("down", help="remove what an interrupted lab left")
     down_parser.set_defaults(netlab_run=_down)
 
@@ -184,6 +191,14 @@ def _study(args: argparse.Namespace) -> int:
               + f": measured {row['measured'] * 1e3:.1f} ms, simulated "
                 f"{row['predicted'] * 1e3:.1f} ms ({row['ratio']:.3f})")
     print(f"wrote {args.out}")
+    return 0
+
+
+def _table(args: argparse.Namespace) -> int:
+    from collectives.netlab.report import markdown_table
+
+    print(markdown_table({Path(name).stem.removeprefix("predict_"): Path(name)
+                          for name in args.files}))
     return 0
 
 

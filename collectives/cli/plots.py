@@ -40,26 +40,8 @@ def run(args: argparse.Namespace) -> int:
         print(f"{path}: {data.title} (from {args.busbw}), one line per algorithm, the copy "
               "bandwidth dashed")
     if args.netlab is not None:
-        _netlab_pictures(args.netlab, args.out)
+        from collectives.plots.netlab import draw_lab_pictures
+
+        for path, caption in draw_lab_pictures(args.netlab, args.out).items():
+            print(f"{path}: {caption}")
     return 0
-
-
-def _netlab_pictures(folder: Path, out: Path) -> None:
-    from collectives.plots.netlab import (
-        plot_predictions,
-        plot_ring_against_tree,
-        plot_ring_scaling,
-    )
-
-    drawn = {"ring_scaling.json": (plot_ring_scaling, "netlab_ring_scaling.png",
-                                   "ring all-reduce on rings of N hosts, measured and simulated"),
-             "ring_vs_tree.json": (plot_ring_against_tree, "netlab_ring_vs_tree.png",
-                                   "ring against tree all-reduce on a ring of hosts")}
-    for name, (plot, picture, caption) in drawn.items():
-        if (folder / name).exists():
-            print(f"{plot(folder / name, out / picture)}: {caption} (from {folder / name})")
-    predictions = {source.stem.removeprefix("predict_"): source
-                   for source in sorted(folder.glob("predict_*.json"))}
-    if predictions:
-        path = plot_predictions(predictions, out / "netlab_predictions.png")
-        print(f"{path}: every measured cell against the simulator's, by lab")

@@ -92,3 +92,24 @@ def plot_predictions(sources: dict[str, Path], path: Path) -> Path:
              title="every algorithm on the lab: measured against simulated")
     axes.legend(fontsize=7)
     return save(figure, path)
+
+
+def draw_lab_pictures(folder: Path, out: Path) -> dict[Path, str]:
+    """Every lab picture whose JSON is in ``folder`` (``ring_scaling.json``,
+    ``ring_vs_tree.json``, ``predict_LAB.json``), drawn into ``out``: path -> caption."""
+    folder, out = Path(folder), Path(out)
+    drawn = {}
+    studies = {"ring_scaling.json": (plot_ring_scaling, "netlab_ring_scaling.png",
+                                     "ring all-reduce on rings of N hosts, measured and "
+                                     "simulated"),
+               "ring_vs_tree.json": (plot_ring_against_tree, "netlab_ring_vs_tree.png",
+                                     "ring against tree all-reduce on a ring of hosts")}
+    for name, (plot, picture, caption) in studies.items():
+        if (folder / name).exists():
+            drawn[plot(folder / name, out / picture)] = f"{caption} (from {folder / name})"
+    predictions = {source.stem.removeprefix("predict_"): source
+                   for source in sorted(folder.glob("predict_*.json"))}
+    if predictions:
+        path = plot_predictions(predictions, out / "netlab_predictions.png")
+        drawn[path] = "every measured cell against the simulator's, by lab"
+    return drawn
