@@ -33,7 +33,12 @@ def markdown_table(labs: dict[str, Path]) -> str:
     lines.append("")
     for lab, rows in tables.items():
         geomean, worst, count = error_summary(rows)
+        large = [abs(row["measured"] / row["predicted"] - 1) for row in rows
+                 if row["size"] >= 1 << 20]
+        over = sum(1 for error in large if error > 0.25)
         small = sum(1 for row in rows if row["size"] < 1 << 20)
         lines.append(f"- {lab}: from 1 MiB, geometric mean of |measured/simulated − 1| "
-                     f"{geomean:.1%}, largest {worst:.1%} ({count} cells; {small} below 1 MiB)")
+                     f"{geomean:.1%} (arithmetic mean {sum(large) / max(len(large), 1):.1%}), "
+                     f"largest {worst:.1%}, {over} of {count} cells off by more than 25%; "
+                     f"{small} cells below 1 MiB")
     return "\n".join(lines)

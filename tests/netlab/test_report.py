@@ -41,8 +41,9 @@ def test_table_has_one_figure_per_lab_in_each_cell(tmp_path, capsys):
     out = capsys.readouterr().out
     assert "| collective | algorithm | 64K | 1M | 4M |" in out
     assert "| allreduce | `ring` | 1.10 / 0.95 | 1.10 / 0.95 | 1.10 / 0.95 |" in out
-    assert "- switch: from 1 MiB, geometric mean of |measured/simulated − 1| 10.0%, largest " \
-           "10.0% (4 cells; 2 below 1 MiB)" in out
+    assert "- switch: from 1 MiB, geometric mean of |measured/simulated − 1| 10.0% (arithmetic " \
+           "mean 10.0%), largest 10.0%, 0 of 4 cells off by more than 25%; 2 cells below 1 MiB" \
+           in out
 
 
 def test_the_lab_pictures_are_drawn_from_its_json(tmp_path):
