@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import argparse
 import os
-import shutil
 import subprocess
 import sys
-from pathlib import Path
 
+from collectives.launcher import mpiexec_path
 from collectives.sim import walkthrough
 
 HELP = "simulate a 4-rank ring all-reduce step by step, then run it for real under mpiexec"
@@ -21,16 +20,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--count", "-c", type=int, default=1 << 16,
                         help="float32 elements per rank in the real run")
     parser.add_argument("--no-mpi", action="store_true", help="skip the real run under mpiexec")
-
-
-def mpiexec_path() -> str:
-    """The mpiexec beside this interpreter (the mpich wheel's), else the first on PATH."""
-    beside = Path(sys.executable).parent / "mpiexec"
-    found = str(beside) if beside.exists() else shutil.which("mpiexec")
-    if found is None:
-        raise FileNotFoundError("expected an mpiexec beside the interpreter or on PATH, got none;"
-                                " pip install mpich")
-    return found
 
 
 def real_tour(ranks: int, count: int) -> int:

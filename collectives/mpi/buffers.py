@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import operator
 from typing import Any
 
 import numpy as np
 
 from collectives.errors import InvalidInputError
-from collectives.spec import as_dtype
+from collectives.spec import as_dtype, checked_root
 
 
 def as_input(x: Any, collective: str, name: str = "x") -> np.ndarray:
@@ -21,16 +20,12 @@ def as_input(x: Any, collective: str, name: str = "x") -> np.ndarray:
 
 
 def as_root(root: Any, collective: str, size: int) -> int:
-    """``root`` as an int in ``0..size-1``."""
+    """``root`` as an int in ``0..size-1`` (:func:`collectives.spec.checked_root`), the error
+    naming the collective."""
     try:
-        value = operator.index(root)
-    except TypeError:
-        raise InvalidInputError(
-            f"{collective} expected an integer root, got {type(root).__name__}"
-        ) from None
-    if not 0 <= value < size:
-        raise InvalidInputError(f"{collective} expected a root in 0..{size - 1}, got {value}")
-    return value
+        return checked_root(root, size)
+    except InvalidInputError as error:
+        raise InvalidInputError(f"{collective} {error}") from None
 
 
 def same_array(a: np.ndarray, b: np.ndarray) -> bool:

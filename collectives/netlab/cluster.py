@@ -21,6 +21,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from types import TracebackType
 
+from collectives.launcher import mpiexec_path
 from collectives.netlab import system
 from collectives.netlab.plan import CONTROL, CONTROL_BRIDGE, PREFIX, Plan, plan
 from collectives.netlab.system import NetlabError
@@ -43,16 +44,6 @@ case "$host" in
 esac
 exec ip netns exec "$host" env UCX_NET_DEVICES="$devices" sh -c "$*"
 """
-
-
-def mpiexec_path() -> str:
-    """The ``mpiexec`` beside this interpreter (the mpich wheel's), else the one on PATH."""
-    beside = Path(sys.executable).parent / "mpiexec"
-    found = str(beside) if beside.exists() else shutil.which("mpiexec")
-    if found is None:
-        raise NetlabError("expected mpiexec (pip install mpich) beside python or on PATH, got "
-                          "none")
-    return found
 
 
 class Cluster:
@@ -156,10 +147,14 @@ class Cluster:
 
     # -- what crossed the links ---------------------------------------------------------------
 
-    def link_bytes(self) -> dict[tuple[int, int], int]:
-        """Bytes each simulator link has carried so far (the sending port's counter), keyed by
-        the link's (from, to) vertices in :attr:`network`."""
-        counters = {namespace: system.tx_bytes(namespace)
+    def link_counters(self) -> dict[tuple[int, int], tuple[int, int]]:
+        """(bytes, frames) each simulator link has carried so far (the sending port's
+        counters), keyed by the link's (from, to) vertices in :attr:`network`."""
+        counters = {namespace: system.tx_counters(namespace)
                     for namespace in (*self.plan.hosts, *self.plan.switches)}
         return {link: counters[port.namespace][port.name]
                 for link, port in self.plan.ports_of_link().items()}
+
+    def link_bytes(self) -> dict[tuple[int, int], int]:
+        """Bytes each simulator link has carried so far, frames and all."""
+        return {link: nbytes for link, (nbytes, _) in self.link_counters().items()}

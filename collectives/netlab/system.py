@@ -228,7 +228,8 @@ def _build_control(plan: Plan) -> None:
         run(["ip", "-n", host, "link", "set", "ctl", "up"])
 
 
-def tx_bytes(namespace: str) -> dict[str, int]:
-    """Bytes each interface of ``namespace`` has sent (its kernel counter)."""
+def tx_counters(namespace: str) -> dict[str, tuple[int, int]]:
+    """(bytes, frames) each interface of ``namespace`` has sent (its kernel counters)."""
     listing = json.loads(run(["ip", "-n", namespace, "-s", "-j", "link", "show"]).stdout)
-    return {entry["ifname"]: int(entry["stats64"]["tx"]["bytes"]) for entry in listing}
+    return {entry["ifname"]: (int(entry["stats64"]["tx"]["bytes"]),
+                              int(entry["stats64"]["tx"]["packets"])) for entry in listing}

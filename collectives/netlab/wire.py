@@ -1,15 +1,16 @@
-"""What the lab's links carry beyond the simulator's bytes, and how far a link's counter may be
+"""What the lab's links carry beyond the simulator's bytes, and how far a link's counters may be
 from them.
 
-A link's counter (``tx_bytes`` of the sending port) counts Ethernet frames. MPI's data goes as
-TCP segments of at most :data:`PAYLOAD_BYTES` in frames of :data:`FRAME_BYTES` (MTU 1500: IP 20,
-TCP 32 with timestamps, Ethernet 14), so a link carrying ``b`` bytes of the simulator's shows at
-least ``b · FRAME_BYTES / PAYLOAD_BYTES`` (4.6% more). On top come MPI's and UCX's message
-headers (a few dozen bytes per message) and TCP's acknowledgements of data flowing the other way,
-at most one :data:`ACK_BYTES` frame per data frame received (about one per two, with delayed
-acknowledgements), which travel the route back from receiver to sender (not always the same
-links: on a ring a tie goes clockwise both ways), and MPI's own set-up traffic, measured as a
-baseline job.
+A link's counters (``tx_bytes`` and ``tx_packets`` of the sending port) count Ethernet frames.
+Every frame of MPI's TCP traffic carries :data:`FRAME_HEADER_BYTES` of headers (Ethernet 14, IP
+20, TCP 32 with timestamps): a full frame holds :data:`PAYLOAD_BYTES` of data in
+:data:`FRAME_BYTES` (4.6% more), a short segment or an acknowledgement more in proportion. So
+the TCP payload a link carried is its bytes less the headers of its frames, and that holds the
+simulator's bytes for the link, plus MPI's and UCX's own messages (headers, and the
+rendezvous protocol's requests and acknowledgements, which travel the route back from receiver
+to sender: on a ring a tie goes clockwise both ways, so not always the same links), at most
+:data:`HEADER_SLACK` of the data they go with, plus MPI's set-up traffic, measured as a
+baseline job (the same program on almost no data: the same connections).
 """
 
 from __future__ import annotations
@@ -20,32 +21,28 @@ from collectives.sim.network import Network
 from collectives.sim.timing import link_usage
 
 MTU = 1500  #: Ethernet's, so TCP's segments and header overhead are a real network's
-FRAME_BYTES = MTU + 14  #: a full frame on the wire, Ethernet header included
-PAYLOAD_BYTES = MTU - 20 - 32  #: TCP payload of a full frame (IP, TCP with timestamps)
-ACK_BYTES = 14 + 20 + 32  #: a bare acknowledgement
-HEADER_SLACK = 0.01  #: MPI and UCX message headers and partly filled frames, relative
+FRAME_HEADER_BYTES = 14 + 20 + 32  #: Ethernet, IP, TCP with timestamps
+FRAME_BYTES = MTU + 14  #: a full frame on the wire
+PAYLOAD_BYTES = MTU - 20 - 32  #: TCP payload of a full frame
+HEADER_SLACK = 0.01  #: MPI's and UCX's own messages, relative to the data they go with
 
 
-def frames_for(payload: int) -> float:
-    """Wire bytes of ``payload`` bytes sent in full TCP segments."""
-    return payload * FRAME_BYTES / PAYLOAD_BYTES
+def tcp_payload(nbytes: int, frames: int) -> int:
+    """The TCP payload ``frames`` frames of ``nbytes`` bytes in all carried."""
+    return nbytes - FRAME_HEADER_BYTES * frames
 
 
-def wire_range(payload: int, acknowledged: int, baseline: int = 0) -> tuple[float, float]:
-    """(least, most) bytes a link's counter may show when the simulator puts ``payload`` bytes
-    on it and the acknowledgements of ``acknowledged`` bytes come back over it, where a
-    baseline job (the same program on almost no data: the same connections set up) showed
-    ``baseline``."""
-    least = frames_for(payload)
-    acknowledgements = ACK_BYTES * acknowledged / PAYLOAD_BYTES
-    most = baseline + frames_for(payload) * (1 + HEADER_SLACK) + acknowledgements
-    return least, most
+def payload_range(simulated: int, returning: int, baseline: int = 0) -> tuple[float, float]:
+    """(least, most) TCP payload a link may carry when the simulator puts ``simulated`` bytes
+    on it and ``returning`` bytes on routes whose way back crosses it, where a baseline job's
+    payload there was ``baseline``."""
+    return float(simulated), (simulated + returning) * HEADER_SLACK + simulated + baseline
 
 
 def link_loads(network: Network, traffic: np.ndarray) -> tuple[dict[tuple[int, int], int],
                                                                 dict[tuple[int, int], int]]:
-    """(payload, acknowledged) bytes per link (from, to) for the N×N ``traffic`` matrix: each
-    pair's bytes over its route, and over the route back for its acknowledgements."""
+    """(simulated, returning) bytes per link (from, to) for the N×N ``traffic`` matrix: each
+    pair's bytes over its route, and over the route back."""
     def per_link(matrix: np.ndarray) -> dict[tuple[int, int], int]:
         usage = link_usage(network, matrix)
         ends = zip(*network.link_ends(usage.link_ids), strict=True)
