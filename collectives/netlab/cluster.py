@@ -27,7 +27,10 @@ from collectives.netlab.plan import CONTROL, CONTROL_BRIDGE, PREFIX, Plan, plan
 from collectives.netlab.system import NetlabError
 from collectives.sim.network import Network
 
-MPI_ENV = {"UCX_TLS": "tcp,self", "UCX_WARN_UNUSED_ENV_VARS": "n", "UCX_RNDV_SCHEME": "get_zcopy"}
+# TCP between hosts; the get-based rendezvous, since the default put-based one serialized the
+# two directions of an exchange over TCP (docs/netlab.md)
+MPI_ENV = {"UCX_TLS": "tcp,self", "UCX_WARN_UNUSED_ENV_VARS": "n",
+           "UCX_RNDV_SCHEME": "get_zcopy"}
 
 
 def _launcher_script(lab: Plan) -> str:
