@@ -21,14 +21,16 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from collectives.errors import InvalidInputError
 from collectives.ops import Op
-from collectives.sim.engine import Simulation
-from collectives.sim.network import Network, fully_connected
 from collectives.spec import Problem
+
+if TYPE_CHECKING:  # the simulator is loaded only when a prediction is made
+    from collectives.sim.network import Network
 
 CALIBRATION_FILE = "calibration.json"
 
@@ -61,6 +63,8 @@ class Calibration:
 
     def network(self, ranks: int) -> Network:
         """The model of this machine for ``ranks`` ranks: fully connected, uniform links."""
+        from collectives.sim.network import fully_connected
+
         return fully_connected(ranks, alpha=self.alpha, bandwidth=self.bandwidth,
                                gamma=self.gamma)
 
@@ -76,6 +80,8 @@ class Calibration:
 
 @lru_cache(maxsize=4096)
 def _predicted_seconds(calibration: Calibration, problem: Problem, algorithm: str) -> float:
+    from collectives.sim.engine import Simulation
+
     run = Simulation.count_only(problem.collective, ranks=problem.ranks, count=problem.count,
                                 dtype=problem.dtype, algorithm=algorithm,
                                 op=problem.op or "sum", root=problem.root,

@@ -34,3 +34,16 @@ def test_the_probe_would_see_mpi():
     done = subprocess.run([sys.executable, "-c", _PROBE.format(imports="from mpi4py import MPI")],
                           capture_output=True, text=True, timeout=60, check=False)
     assert done.stdout.strip() == "mpi4py.MPI"
+
+
+def test_importing_the_mpi_side_leaves_the_simulator_unloaded():
+    """``import collectives.mpi`` loads no module of the simulator (auto consults the
+    calibrated model only when there is a calibration); the probe sees it once loaded."""
+    probe = ("import sys\n{imports}\n"
+             "print(sorted(m for m in sys.modules if m.startswith('collectives.sim')))")
+    for imports, expected in (("import collectives.mpi", "[]"),
+                              ("import collectives.mpi, collectives.sim.engine", "engine")):
+        done = subprocess.run([sys.executable, "-c", probe.format(imports=imports)],
+                              capture_output=True, text=True, timeout=60, check=False)
+        assert done.returncode == 0, done.stderr
+        assert expected in done.stdout, (imports, done.stdout)
