@@ -37,9 +37,9 @@ def same_array(a: np.ndarray, b: np.ndarray) -> bool:
 
 
 def check_out(out: Any, shape: tuple[int, ...] | None, dtype: np.dtype | None,
-              collective: str, name: str = "out") -> np.ndarray:
+              collective: str, name: str = "out", *, contiguous: bool = True) -> np.ndarray:
     """``out`` if it can hold the result: an ndarray of ``shape`` and ``dtype`` (either not
-    checked when None), C-contiguous and writeable."""
+    checked when None), C-contiguous (unless ``contiguous`` is False) and writeable."""
     if not isinstance(out, np.ndarray):
         raise InvalidInputError(
             f"{collective} expected {name} to be a numpy array, got {type(out).__name__}"
@@ -51,7 +51,7 @@ def check_out(out: Any, shape: tuple[int, ...] | None, dtype: np.dtype | None,
     as_dtype(out.dtype)
     if dtype is not None and out.dtype != dtype:
         raise InvalidInputError(f"{collective} expected {name} of dtype {dtype}, got {out.dtype}")
-    if not out.flags.c_contiguous:
+    if contiguous and not out.flags.c_contiguous:
         raise InvalidInputError(
             f"{collective} expected {name} to be C-contiguous, got a strided view "
             f"(strides {out.strides}); pass a contiguous array or let the call allocate one"

@@ -15,7 +15,8 @@ non-roots of gather and reduce). ``out=`` takes a C-contiguous, writeable array 
 shape and dtype; the caller's input is never written unless it asked for in place:
 
 - ``broadcast(buf)`` is in place by nature: the root's ``buf`` is sent, every other rank's is
-  overwritten and returned. With ``out=``, the result goes there instead and ``buf`` is left
+  overwritten and returned (any writeable layout: a Fortran-ordered or strided one receives
+  through a C-ordered copy). With ``out=``, the result goes there instead and ``buf`` is left
   alone (and may be None on ranks other than the root).
 - ``allreduce(x, out=x)``: ``x`` is overwritten with the result on every rank; no buffer of
   the whole size is allocated (ring's scratch is at most one chunk, K/N bytes). Out of place,
@@ -176,18 +177,21 @@ class Communicator:
             result = check_out(out, shape, dtype, "broadcast")
         elif is_root:
             source = result = as_input(buf, "broadcast", "buf")
-        else:
-            source, result = None, check_out(buf, None, None, "broadcast", "buf")
+        else:  # any writeable layout: a Fortran-ordered or strided buf receives through a copy
+            source = None
+            result = check_out(buf, None, None, "broadcast", "buf", contiguous=False)
         problem, name = self._plan("broadcast", result.shape, result.dtype, algorithm, root=root,
                                    segments=segments)
         if source is not None and source is not result:  # the root, out of place
             check_apart(result, source, "broadcast")
             work = flat(result)
             origin = self._source(problem, name, source, work)
-        else:  # the root only reads; a strided or read-only buf there travels from a copy
+        else:  # the root only reads; a strided or read-only buf travels from a C-ordered copy
             contiguous = result.flags.c_contiguous and result.flags.writeable
             work = origin = flat(result) if contiguous else np.array(result, order="C").reshape(-1)
         self._execute(problem, name, work, origin)
+        if not is_root and not result.flags.c_contiguous:
+            result[...] = work.reshape(result.shape)
         return result
 
     def scatter(self, x: Any = None, root: int = 0, *, algorithm: str | None = AUTO,
