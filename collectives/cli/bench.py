@@ -12,6 +12,7 @@ and draw busbw against size from its CSV (no MPI)::
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
 import sys
 from pathlib import Path
@@ -21,7 +22,7 @@ import numpy as np
 
 from collectives.catalogue import COLLECTIVES, REDUCING, runnable_algorithms
 from collectives.cli.common import format_bytes, input_file, output_file
-from collectives.errors import InvalidInputError
+from collectives.errors import InvalidInputError, UnsupportedError
 from collectives.ops import OP_NAMES, resolve_op
 
 HELP = "nccl-tests style benchmark (algbw, busbw, #wrong) of the MPI collectives, under mpiexec"
@@ -150,8 +151,9 @@ def run(args: argparse.Namespace) -> int:
     from collectives.bench.runner import BenchConfig, MemoryLog, run_sweep
     from collectives.bench.sizes import format_size, parse_size, size_sweep
     from collectives.mpi import Communicator
+    from collectives.mpi.algorithms.builtin import check_builtin
     from collectives.mpi.auto import AUTO
-    from collectives.mpi.registry import MPI_ALGORITHMS
+    from collectives.mpi.registry import BUILTIN, MPI_ALGORITHMS
 
     comm = MPI.COMM_WORLD
     rank, ranks = comm.Get_rank(), comm.Get_size()
@@ -171,6 +173,13 @@ def run(args: argparse.Namespace) -> int:
                          args.op, args.root, args.iters, args.warmup_iters, bool(args.check),
                          args.memory)
     config.problem(ranks, 0)  # a bad root or an op the dtype cannot take fails here
+    if not args.algorithms and BUILTIN in algorithms:  # MPI's built-in: skipped like the rest
+        try:
+            check_builtin(config.problem(ranks, 1))
+        except UnsupportedError:
+            algorithms.remove(BUILTIN)
+            skipped.append(BUILTIN)
+            config = dataclasses.replace(config, algorithms=tuple(algorithms))
     copy_bytes = parse_size(args.copy_bytes)
     _check_memory(comm, args, config.bytes_per_rank(ranks), copy_bytes)
     _say(rank, [

@@ -69,3 +69,14 @@ def test_traffic_command_refuses_an_algorithm_the_simulator_lacks() -> None:
     completed, _ = _mpiexec(2, "-m", "collectives", "traffic", "allreduce", "-a", "mpi")
     assert completed.returncode != 0
     assert completed.stderr.count("error: expected one of the allreduce algorithms") == 1
+
+
+def test_bench_skips_the_builtin_where_mpi_cannot_reduce_the_dtype() -> None:
+    """bench -d float16 with the default algorithms runs them all but MPI's built-in (MPI has
+    no SUM on float16), which it names as skipped, instead of losing the whole sweep."""
+    completed, _ = _mpiexec(2, "-m", "collectives", "bench", "allreduce", "-b", "1K", "-e",
+                            "1K", "-d", "float16", "-n", "2", "-w", "1")
+    assert completed.returncode == 0, completed.stderr
+    assert "(skipped, cannot run here: mpi)" in completed.stdout
+    assert re.search(r"\n\s+1024\s+512\s+float16\s+sum\s+-1\s+ring\s", completed.stdout), \
+        completed.stdout
