@@ -52,7 +52,7 @@ def test_ring_and_tree_allreduce_across_hosts(network: Network, tmp_path: Path) 
     payload every link carried (its bytes less 66 bytes of headers per frame) is the simulator's
     bytes for it, plus at most the stated slack for MPI's own messages (of the data on the link
     and of the data whose way back crosses it) above the set-up traffic of the same job on one
-    element."""
+    element, give or take the stated control bytes."""
     with Cluster(network) as lab:
         for algorithm in ("ring", "tree"):
             before = lab.link_counters()
