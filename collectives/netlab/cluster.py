@@ -76,12 +76,14 @@ class Cluster:
 
     def up(self) -> None:
         """Check privileges, take the machine's lab lock, clear what an interrupted lab left,
-        and build this one; on any failure everything built so far is removed."""
+        check the kernel has ``tbf``, and build this one; on any failure everything built so
+        far is removed."""
         system.check_privileges()
         self._lock.acquire()
         try:
             self._trap_signals()
             system.remove_all()
+            system.check_qdisc("tbf")
             system.build(self.plan)
             self._folder = Path(tempfile.mkdtemp(prefix="collectives-netlab-"))
             launcher = self._folder / "launcher"
