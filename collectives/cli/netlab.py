@@ -136,9 +136,9 @@ def _calls(args: argparse.Namespace, ranks: int) -> list[tuple[str, str, int]]:
         if collective not in CATALOGUE:
             raise InvalidInputError(f"expected collectives among {', '.join(CATALOGUE)}, got "
                                     f"{collective!r}")
-        names = [name for name in (args.algorithms or "").split(",")
-                 if name in CATALOGUE[collective]] if args.algorithms else list(CATALOGUE[
-                     collective])
+        names = list(CATALOGUE[collective])
+        if args.algorithms:
+            names = [name for name in args.algorithms.split(",") if name in names]
         able, _ = runnable_algorithms(collective, names, resolve_op("sum"), ranks)
         calls += [(collective, algorithm, size) for size in sizes for algorithm in able]
     if not calls:
@@ -164,9 +164,9 @@ def _predict(args: argparse.Namespace) -> int:
         print(f"  {row['collective']:<15} {row['algorithm']:<22} {row['size']:>10} "
               f"{row['measured'] * 1e3:>14.2f} {row['predicted'] * 1e3:>15.2f} "
               f"{row['ratio']:>13.3f}")
-    geomean, worst, cells = result.summary()
-    print(f"# from 1 MiB: geometric mean of |measured/simulated - 1| = {geomean:.1%}, largest "
-          f"{worst:.1%}, over {cells} cells")
+    summary = result.summary()
+    print(f"# from 1 MiB: geometric mean of |measured/simulated - 1| = {summary.geomean:.1%}, "
+          f"largest {summary.largest:.1%}, over {summary.cells} cells")
     if args.json:
         with open(args.json, "w") as handle:
             json.dump({"lab": network.describe(), "fit": fit.__dict__, "rows": result.rows},

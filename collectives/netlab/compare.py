@@ -12,7 +12,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from collectives.netlab.cluster import Cluster
-from collectives.netlab.model import LinkFit, error_summary, fit_links, model_network, predict
+from collectives.netlab.model import (
+    ErrorSummary,
+    LinkFit,
+    error_summary,
+    fit_links,
+    model_network,
+    predict,
+)
 from collectives.netlab.plan import Plan
 from collectives.netlab.system import NetlabError
 from collectives.sim.network import Network
@@ -27,9 +34,8 @@ class Comparison:
     model: Network  #: the fitted network the predictions are made on
     rows: list[dict]  #: collective, algorithm, size, measured, predicted, ratio
 
-    def summary(self, min_size: int = 1 << 20) -> tuple[float, float, int]:
-        """(geometric mean of |measured/predicted - 1|, the largest, cells) from ``min_size``
-        bytes."""
+    def summary(self, min_size: int = 1 << 20) -> ErrorSummary:
+        """How far the measured times are from the predicted ones, from ``min_size`` bytes."""
         return error_summary(self.rows, min_size)
 
 

@@ -127,14 +127,24 @@ def predict(network: Network, collective: str, algorithm: str, nbytes: int) -> f
     return run.dataflow_time
 
 
-def error_summary(rows: Iterable[Mapping[str, Any]], min_size: int = 1 << 20
-                  ) -> tuple[float, float, int]:
-    """(geometric mean of |measured / predicted - 1|, the largest such error, cells) over the
-    rows of at least ``min_size`` bytes."""
+@dataclass(frozen=True)
+class ErrorSummary:
+    """How far measured times are from the simulator's, over the cells of a size and up."""
+
+    geomean: float  #: geometric mean of |measured / predicted - 1|
+    mean: float  #: arithmetic mean of the same
+    largest: float  #: the largest
+    cells: int  #: cells counted
+    over_quarter: int  #: cells off by more than 25%
+
+
+def error_summary(rows: Iterable[Mapping[str, Any]], min_size: int = 1 << 20) -> ErrorSummary:
+    """The :class:`ErrorSummary` of the rows of at least ``min_size`` bytes."""
     errors = [abs(row["measured"] / row["predicted"] - 1) for row in rows
               if row["size"] >= min_size and row["predicted"] > 0]
     if not errors:
-        return math.nan, math.nan, 0
+        return ErrorSummary(math.nan, math.nan, math.nan, 0, 0)
     floor = 1e-4  # an exact cell would make the geometric mean 0
     geomean = math.exp(sum(math.log(max(e, floor)) for e in errors) / len(errors))
-    return geomean, max(errors), len(errors)
+    return ErrorSummary(geomean, sum(errors) / len(errors), max(errors), len(errors),
+                        sum(1 for e in errors if e > 0.25))

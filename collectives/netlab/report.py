@@ -10,14 +10,15 @@ from collectives.bench.sizes import format_size
 from collectives.netlab.model import error_summary
 
 
-def _rows(path: Path) -> list[dict]:
+def load_rows(path: Path) -> list[dict]:
+    """The rows a ``netlab predict --json`` or ``netlab study`` file holds."""
     return json.loads(Path(path).read_text())["rows"]
 
 
 def markdown_table(labs: dict[str, Path]) -> str:
     """Rows (collective, algorithm), columns sizes, cells ``a / b / c`` (one ratio per lab, in
     the order given), then each lab's geometric mean and largest error from 1 MiB."""
-    tables = {lab: _rows(path) for lab, path in labs.items()}
+    tables = {lab: load_rows(path) for lab, path in labs.items()}
     ratios: dict[tuple[str, str], dict[int, dict[str, float]]] = {}
     for lab, rows in tables.items():
         for row in rows:
@@ -32,13 +33,10 @@ def markdown_table(labs: dict[str, Path]) -> str:
         lines.append(f"| {collective} | `{algorithm}` | {' | '.join(figures)} |")
     lines.append("")
     for lab, rows in tables.items():
-        geomean, worst, count = error_summary(rows)
-        large = [abs(row["measured"] / row["predicted"] - 1) for row in rows
-                 if row["size"] >= 1 << 20]
-        over = sum(1 for error in large if error > 0.25)
+        summary = error_summary(rows)
         small = sum(1 for row in rows if row["size"] < 1 << 20)
         lines.append(f"- {lab}: from 1 MiB, geometric mean of |measured/simulated − 1| "
-                     f"{geomean:.1%} (arithmetic mean {sum(large) / max(len(large), 1):.1%}), "
-                     f"largest {worst:.1%}, {over} of {count} cells off by more than 25%; "
-                     f"{small} cells below 1 MiB")
+                     f"{summary.geomean:.1%} (arithmetic mean {summary.mean:.1%}), largest "
+                     f"{summary.largest:.1%}, {summary.over_quarter} of {summary.cells} cells "
+                     f"off by more than 25%; {small} cells below 1 MiB")
     return "\n".join(lines)

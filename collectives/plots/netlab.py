@@ -3,25 +3,20 @@ measured times as markers, the simulator's as lines."""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import numpy as np
 
+from collectives.netlab.report import load_rows
 from collectives.plots.figure import new_figure, save
 
 MIB = 1 << 20
 
 
-def _load(path: Path) -> list[dict]:
-    data = json.loads(Path(path).read_text())
-    return data["rows"] if isinstance(data, dict) else data
-
-
 def plot_ring_scaling(source: Path, path: Path) -> Path:
     """Ring all-reduce on rings of N hosts: bus bandwidth with every link the same, and the
     time with one link at a quarter rate beside the formula."""
-    rows = _load(source)
+    rows = load_rows(source)
     figure = new_figure(10, 4)
     flat, slow = figure.subplots(1, 2)
     uniform = sorted((r for r in rows if r["slow"] is None), key=lambda r: r["ranks"])
@@ -53,7 +48,7 @@ def plot_ring_scaling(source: Path, path: Path) -> Path:
 
 def plot_ring_against_tree(source: Path, path: Path) -> Path:
     """Ring and tree all-reduce on a ring of hosts against size."""
-    rows = _load(source)
+    rows = load_rows(source)
     figure = new_figure(6, 4)
     axes = figure.subplots()
     for algorithm, colour in (("ring", "tab:blue"), ("tree", "tab:orange")):
@@ -75,7 +70,7 @@ def plot_predictions(sources: dict[str, Path], path: Path) -> Path:
     axes = figure.subplots()
     low, high = np.inf, 0.0
     for label, source in sources.items():
-        rows = _load(source)
+        rows = load_rows(source)
         predicted = np.array([r["predicted"] for r in rows]) * 1e3
         measured = np.array([r["measured"] for r in rows]) * 1e3
         big = np.array([r["size"] >= MIB for r in rows])

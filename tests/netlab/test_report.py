@@ -29,8 +29,9 @@ def test_error_summary_is_the_geometric_mean_from_1_mib():
     rows = [{"size": 1 << 20, "measured": 1.1, "predicted": 1.0},
             {"size": 1 << 22, "measured": 0.9, "predicted": 1.0},
             {"size": 1 << 10, "measured": 5.0, "predicted": 1.0}]
-    geomean, worst, cells = error_summary(rows)
-    assert (geomean, worst, cells) == (pytest.approx(0.1), pytest.approx(0.1), 2)
+    summary = error_summary(rows)
+    assert (summary.geomean, summary.largest, summary.cells) == (pytest.approx(0.1),
+                                                                 pytest.approx(0.1), 2)
 
 
 def test_table_has_one_figure_per_lab_in_each_cell(tmp_path, capsys):
