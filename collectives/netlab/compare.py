@@ -69,7 +69,8 @@ def compare(network: Network, calls: Sequence[tuple[str, str, int]], *,
     model = model_network(plan, fit)
     rows = []
     for row in figures["calls"]:
-        predicted = predict(model, row["collective"], row["algorithm"], row["size"])
+        predicted = predict(model, row["collective"], row["algorithm"], row["size"],
+                            send_buffer=fit.send_buffer)
         rows.append({**row, "predicted": predicted,
                      "ratio": row["measured"] / predicted if predicted else None})
     return Comparison(plan, fit, model, rows)

@@ -9,11 +9,14 @@ exchanging 0 B to 4 MiB through the library's transport, median step times):
 - every cable link's bandwidth is its ``tbf`` rate times the efficiency the probe reached on its
   slowest link: TCP/IP and Ethernet headers (66 B per 1448 B of payload at MTU 1500) and the
   transport's own messages take the rest of the rate;
+- a send ends once at most ``send_buffer`` of its bytes are still to cross: the probe's large
+  sends (larger than any socket buffer) complete that much before their data could have
+  arrived, the rest of it held by the operating system while the sender goes on;
 - every rank reduces at the ``gamma`` measured on rank 0.
 
-A prediction is the simulator's dataflow time for the algorithm on that network (count only):
-its messages and their times, without barriers between steps, as the ranks of an MPI job run
-(:func:`collectives.sim.timing.advance_ranks`).
+A prediction is the simulator's flow time for the algorithm on that network
+(:mod:`collectives.sim.flows`): its messages, without barriers between steps, sharing every
+link with whatever crosses it at the same moment, senders free once their data is handed off.
 """
 
 from __future__ import annotations
@@ -46,6 +49,7 @@ class LinkFit:
     gamma: float  #: seconds per reduced byte (float32 sum)
     local_alpha: float | None = None  #: inside a host (shared memory), seconds per message
     local_bandwidth: float | None = None  #: inside a host, bytes per second
+    send_buffer: float = 0.0  #: bytes a send hands off before they have crossed
 
     @property
     def alpha(self) -> float:
@@ -57,7 +61,8 @@ def fit_links(plan: Plan, figures: Mapping[str, Any], peer: int) -> LinkFit:
     """The :class:`LinkFit` of the probe between rank 0 and ``peer`` in ``figures``: latency
     the median step time of the small sizes; efficiency the median, over the large sizes, of the
     rate each reached beyond that latency, relative to the path's slowest cable (a median, so one
-    step disturbed by the machine does not move it)."""
+    step disturbed by the machine does not move it); send buffer the mean, over the hand-off
+    sizes, of the bytes a send had not yet carried at that rate when it completed."""
     sizes = np.array(figures["probe_sizes"])
     ports = plan.ports_of_link()
     path = [link for link in plan.network.path(0, peer) if link in ports]
@@ -67,8 +72,12 @@ def fit_links(plan: Plan, figures: Mapping[str, Any], peer: int) -> LinkFit:
     local = figures.get("local_probe_seconds")
     local_alpha, local_bandwidth = (None, None) if not local else \
         _latency_and_bandwidth(sizes, np.array(local))
+    handed_off = [max(0.0, size - max(0.0, seconds - alpha) * bandwidth) for size, seconds in
+                  zip(figures.get("handoff_sizes", ()), figures.get("handoff_seconds", ()),
+                      strict=True)]
+    send_buffer = float(np.mean(handed_off)) if handed_off else 0.0
     return LinkFit(alpha, bandwidth, len(path), bandwidth / slowest, gamma, local_alpha,
-                   local_bandwidth)
+                   local_bandwidth, send_buffer)
 
 
 def _latency_and_bandwidth(sizes: np.ndarray, seconds: np.ndarray) -> tuple[float, float]:
@@ -114,17 +123,17 @@ def _local_links(plan: Plan) -> set[tuple[int, int]]:
     return links - set(plan.ports_of_link())
 
 
-def predict(network: Network, collective: str, algorithm: str, nbytes: int) -> float:
-    """Seconds the simulator gives ``algorithm`` for a float32 sum of ``nbytes`` (the
-    benchmark's size) on ``network``, without barriers between steps."""
+def predict(network: Network, collective: str, algorithm: str, nbytes: int, *,
+            send_buffer: float = 0.0) -> float:
+    """Seconds the simulator's flow time gives ``algorithm`` for a float32 sum of ``nbytes``
+    (the benchmark's size) on ``network``, senders handing off ``send_buffer`` bytes."""
     from collectives.bench.sizes import count_for_size
 
     count = count_for_size(collective, nbytes, DTYPE, network.ranks)
     run = Simulation.count_only(collective, ranks=network.ranks, count=count, dtype=DTYPE,
                                 algorithm=algorithm, op="sum", root=0, network=network,
-                                keep_transfers=False).run()
-    assert run.dataflow_time is not None
-    return run.dataflow_time
+                                keep_transfers=True).run()
+    return run.flow_time(send_buffer)
 
 
 @dataclass(frozen=True)

@@ -112,6 +112,17 @@ class SimResult:
         """Bytes sent by all ranks together."""
         return int(self.bytes_sent.sum())
 
+    def flow_time(self, send_buffer: float = 0.0) -> float:
+        """Seconds with messages as flows that share links while they overlap in time and
+        senders free once at most ``send_buffer`` bytes are still to cross
+        (:mod:`collectives.sim.flows`); needs a run on a network whose steps were kept."""
+        from collectives.sim.flows import flow_time
+
+        if self.links is None:
+            raise CollectivesError("expected a run on a network for its flow time, got one "
+                                   "without a network")
+        return flow_time(self.links.network, self.steps, send_buffer=send_buffer).time
+
     @property
     def link_bytes(self) -> dict[str, int] | None:
         """Bytes each link carried (``"2->3"`` -> bytes), when run on a network."""

@@ -55,18 +55,24 @@ class Step:
     Every argument is an int or an integer array; scalars are broadcast, so
     ``Step(src=ranks, dst=(ranks + 1) % n, ...)`` is "every rank sends to its right neighbour".
     ``chunk`` is a label for pictures (which chunk or block moves), -1 where none applies.
+    ``posted_with_previous`` says a rank posts this step's messages together with the step
+    before's, as one round (the steps are apart only to keep one message out and one in per
+    rank per step): the flow time (:mod:`collectives.sim.flows`) starts them together.
     """
 
-    __slots__ = ("action", "chunk", "dst", "dst_start", "label", "length", "src", "src_start")
+    __slots__ = ("action", "chunk", "dst", "dst_start", "label", "length", "posted_with_previous",
+                 "src", "src_start")
 
     def __init__(self, src, dst, src_start, dst_start, length,
                  action: Action | int | np.ndarray = Action.COPY,
-                 chunk: int | np.ndarray = -1, label: str = "") -> None:
+                 chunk: int | np.ndarray = -1, label: str = "",
+                 posted_with_previous: bool = False) -> None:
         columns = np.broadcast_arrays(*(np.asarray(value, dtype=np.int64) for value in
                                         (src, dst, src_start, dst_start, length, action, chunk)))
         for name, column in zip(_FIELDS, columns, strict=True):
             setattr(self, name, np.array(column, dtype=np.int64).reshape(-1))
         self.label = label
+        self.posted_with_previous = bool(posted_with_previous)
 
     @classmethod
     def from_transfers(cls, transfers: Iterable[Transfer], label: str = "") -> Step:
@@ -76,12 +82,14 @@ class Step:
         return cls(*columns, label=label)
 
     @classmethod
-    def concat(cls, steps: Iterable[Step], label: str = "") -> Step:
+    def concat(cls, steps: Iterable[Step], label: str = "",
+               posted_with_previous: bool = False) -> Step:
         """One step holding the transfers of all ``steps`` (they happen at once)."""
         steps = list(steps)
         columns = [np.concatenate([getattr(s, name) for s in steps]) if steps else []
                    for name in _FIELDS]
-        return cls(*columns, label=label or (steps[0].label if steps else ""))
+        return cls(*columns, label=label or (steps[0].label if steps else ""),
+                   posted_with_previous=posted_with_previous)
 
     def __len__(self) -> int:
         return len(self.src)

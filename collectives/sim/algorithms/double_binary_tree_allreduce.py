@@ -9,7 +9,8 @@ Schedule (one send and one receive per rank per step): the reduce, then the broa
 ``ceil(lg(N + 1)) - 1`` for odd N). In round t a rank at depth d sends segment ``t - (D - d)``
 of its tree's half to its parent (reduce) or segment ``t - d`` to its children (broadcast); the
 step within the round is the colour of the edge, and the colours keep every rank to one message
-out and one in per step. Both steps of every round carry segments.
+out and one in per step. Both steps of every round carry segments; a rank posts a round's
+messages together (the second step is ``posted_with_previous``), as the MPI twin does.
 
 Assumes: a commutative op (each parent adds its children's partial sums into its own, in tree
 order). Every rank ends with the roots' bits.
@@ -69,7 +70,8 @@ def _round(ranks: int, segments: int, offsets, round_index: int, colour: int,
                            action=Action.REDUCE if upward else Action.COPY,
                            chunk=segment[use]))
     name = "reduce" if upward else "broadcast"
-    return Step.concat(pieces, label=f"{name} {2 * round_index + colour}")
+    return Step.concat(pieces, label=f"{name} {2 * round_index + colour}",
+                       posted_with_previous=colour == 1)
 
 
 @register("allreduce", "double_binary_tree")
