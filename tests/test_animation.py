@@ -1,11 +1,16 @@
-"""The frames of an animated run hold the simulator's state at the start and after every
-step."""
+"""Animations: the frames hold the simulator's state at the start and after every step, and the
+GIF has one frame for each, all of one size; the tests check the frames, not pixels."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
+from matplotlib.figure import Figure
+from PIL import Image
 
+from collectives.errors import InvalidInputError
+from collectives.plots.animation import DPI, LAST_MS, STEP_MS, animate, check_ranks, frame_size
+from collectives.plots.gif import write_gif
 from collectives.sim import Simulation
 from collectives.sim.frames import chunk_parts, record_frames
 from collectives.sim.network import fully_connected, ring
@@ -16,6 +21,17 @@ def _ring_allreduce(ranks: int = 4, count: int = 8):
     """Ring all-reduce of int32 on fully connected links."""
     inputs = example_inputs("allreduce", ranks, count, "int32")
     return record_frames("allreduce", inputs, algorithm="ring", network=fully_connected(ranks))
+
+
+def _gif_frames(path) -> list[tuple[tuple[int, int], int]]:
+    """(size, duration) of every frame of the GIF at ``path``."""
+    with Image.open(path) as image:
+        assert image.format == "GIF"
+        frames = []
+        for index in range(image.n_frames):
+            image.seek(index)
+            frames.append((image.size, image.info["duration"]))
+    return frames
 
 
 def test_ring_frames_start_with_own_inputs_and_end_with_everyone_s():
@@ -98,3 +114,30 @@ def test_a_chunk_is_a_block_or_an_nth_of_one_buffer(collective, count, parts):
     """One-buffer collectives are cut in N chunks, block collectives in their blocks (2N for
     all-to-all's send and receive halves)."""
     assert chunk_parts(Problem(collective, 4, (count,), np.dtype("int32"))) == parts
+
+
+def test_the_gif_has_the_start_and_one_frame_per_step_all_of_one_size(tmp_path):
+    """Ring all-reduce on 2 ranks: 3 frames of the size frame_size gives at DPI, each shown
+    STEP_MS, the last LAST_MS."""
+    run = _ring_allreduce(ranks=2, count=4)
+    picture = animate(run, tmp_path / "ring.gif")
+    width, height = frame_size(2)
+    assert picture.size == (round(width * DPI), round(height * DPI))
+    assert _gif_frames(picture.path) == [(picture.size, STEP_MS)] * 2 + [(picture.size, LAST_MS)]
+
+
+def test_more_ranks_than_a_frame_shows_are_refused():
+    """Above 16 ranks the frames would not be readable."""
+    check_ranks(16)
+    with pytest.raises(InvalidInputError, match="expected at most 16 ranks to animate, got 17"):
+        check_ranks(17)
+
+
+def test_write_gif_refuses_frames_of_different_sizes(tmp_path):
+    """Every frame must be as large as the first, and have its duration."""
+    small, large = Figure(figsize=(2, 2), dpi=50), Figure(figsize=(3, 2), dpi=50)
+    with pytest.raises(InvalidInputError, match=r"expected frames of one size, got \[\(100, "
+                                                r"100\), \(150, 100\)\]"):
+        write_gif([small, large], tmp_path / "x.gif", [100, 100])
+    with pytest.raises(InvalidInputError, match="expected one duration per frame"):
+        write_gif([small], tmp_path / "x.gif", [100, 100])
