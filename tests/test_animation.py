@@ -8,6 +8,7 @@ import pytest
 from matplotlib.figure import Figure
 from PIL import Image
 
+from collectives.cli import main
 from collectives.errors import InvalidInputError
 from collectives.plots.animation import DPI, LAST_MS, STEP_MS, animate, check_ranks, frame_size
 from collectives.plots.gif import write_gif
@@ -141,3 +142,23 @@ def test_write_gif_refuses_frames_of_different_sizes(tmp_path):
         write_gif([small, large], tmp_path / "x.gif", [100, 100])
     with pytest.raises(InvalidInputError, match="expected one duration per frame"):
         write_gif([small], tmp_path / "x.gif", [100, 100])
+
+
+def test_animate_command_writes_the_gif(tmp_path, capsys):
+    """``python -m collectives animate allreduce -a tree -n 4 --topology ring --out F.gif``:
+    5 frames (tree all-reduce takes 4 steps at N = 4), the bytes beside the formula."""
+    path = tmp_path / "tree.gif"
+    assert main(["animate", "allreduce", "-a", "tree", "-n", "4", "--topology", "ring",
+                 "--out", str(path)]) == 0
+    out = capsys.readouterr().out
+    assert len(_gif_frames(path)) == 5
+    assert f"{path}: 5 frames (the start and 4 steps)" in out
+    assert "network: ring of 4 ranks" in out
+    assert "bytes sent per rank: [128, 64, 128, 64] (formula [128, 64, 128, 64])" in out
+
+
+def test_animate_command_refuses_another_file_type(tmp_path, capsys):
+    """--out must name a .gif file."""
+    assert main(["animate", "allreduce", "-a", "ring", "-n", "4", "--out",
+                 str(tmp_path / "x.png")]) == 2
+    assert "expected --out FILE.gif, got" in capsys.readouterr().err
