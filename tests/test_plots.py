@@ -26,8 +26,18 @@ from collectives.spec import Problem
 PNG = b"\x89PNG\r\n\x1a\n"
 
 
+GIF = b"GIF89a"
+
+
 def _is_png(path) -> bool:
     return path.is_file() and path.read_bytes()[:8] == PNG
+
+
+def _is_picture(path) -> bool:
+    """A PNG, or a GIF where the name says so."""
+    if path.suffix == ".gif":
+        return path.is_file() and path.read_bytes()[:6] == GIF
+    return _is_png(path)
 
 
 def test_traffic_heatmap_shows_each_run_s_matrix(tmp_path):
@@ -161,11 +171,11 @@ def test_progress_bar_is_off_under_tests():
 
 
 def test_plots_command_writes_every_picture(tmp_path, capsys):
-    """``python -m collectives plots --out DIR`` writes every PNG of the gallery and prints a
-    line per picture saying what it shows."""
+    """``python -m collectives plots --out DIR`` writes every picture of the gallery (PNG, and
+    GIF for the animations) and prints a line per picture saying what it shows."""
     assert main(["plots", "--out", str(tmp_path), "--max-ranks-bytes", "8",
                  "--max-ranks-time", "4"]) == 0
     out = capsys.readouterr().out
     for name, caption in CAPTIONS.items():
-        assert _is_png(tmp_path / name), name
+        assert _is_picture(tmp_path / name), name
         assert f"{tmp_path / name}: {caption}" in out

@@ -177,3 +177,15 @@ def test_changing_an_input_after_the_start_changes_nothing():
     result = sim.run()
     assert result.verified is True
     assert result.outputs[2].tolist() == [30, 33, 36, 39]
+
+
+def test_bytes_sent_so_far_grow_step_by_step():
+    """bytes_sent is each rank's bytes after the steps run so far: none at the start, one
+    8-byte chunk per ring step, the result's bytes_sent at the end."""
+    sim = _ring()
+    assert sim.bytes_sent.tolist() == [0, 0, 0, 0]
+    sim.step()
+    assert sim.bytes_sent.tolist() == [8, 8, 8, 8]
+    sim.bytes_sent[0] = 99  # a copy: the run's count stays
+    result = sim.run()
+    assert sim.bytes_sent.tolist() == result.bytes_sent.tolist() == [48] * 4

@@ -19,6 +19,7 @@ COMMANDS: dict[str, str] = {
     "sim": "collectives.cli.sim",
     "traffic": "collectives.cli.traffic",
     "plots": "collectives.cli.plots",
+    "animate": "collectives.cli.animate",
     "bench": "collectives.cli.bench",
     "calibrate": "collectives.cli.calibrate",
     "predict": "collectives.cli.predict",

@@ -24,19 +24,23 @@ from collectives.sim.network import (
 )
 
 
-def add_call_arguments(parser: argparse.ArgumentParser) -> None:
-    """COLLECTIVE --algorithm --count --dtype --root --op --json."""
+def add_call_arguments(parser: argparse.ArgumentParser, *, count_default: int = 1024,
+                       json_flag: bool = True) -> None:
+    """COLLECTIVE --algorithm --count --dtype --root --op, and --json unless ``json_flag`` is
+    False."""
     parser.add_argument("collective", choices=COLLECTIVES, metavar="COLLECTIVE",
                         help=f"one of {', '.join(COLLECTIVES)}")
     parser.add_argument("--algorithm", "-a", required=True,
                         help="algorithm name (an unknown name lists the valid ones)")
-    parser.add_argument("--count", "-c", type=int, default=1024,
+    parser.add_argument("--count", "-c", type=int, default=count_default,
                         help="elements per rank buffer (per block for scatter, gather, "
-                             "all-gather, reduce-scatter and all-to-all)")
+                             f"all-gather, reduce-scatter and all-to-all); default "
+                             f"{count_default}")
     parser.add_argument("--dtype", "-d", default="float32", help="numpy dtype name")
     parser.add_argument("--root", "-r", type=int, default=0, help="root rank")
     parser.add_argument("--op", "-o", default="sum", choices=OP_NAMES, help="reduction op")
-    parser.add_argument("--json", action="store_true", help="print one JSON object")
+    if json_flag:
+        parser.add_argument("--json", action="store_true", help="print one JSON object")
 
 
 def op_for(collective: str, op: str) -> str | None:

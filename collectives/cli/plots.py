@@ -5,13 +5,14 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-HELP = "draw the pictures (traffic, link bytes, step timelines, scaling) as PNG files"
+HELP = ("draw the pictures (traffic, link bytes, step timelines, scaling) as PNG files and "
+        "ring and tree all-reduce animated as GIFs")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Arguments of ``plots``."""
     parser.add_argument("--out", "-o", default="plots", type=Path,
-                        help="folder to write the PNG files into (default plots/)")
+                        help="folder to write the pictures into (default plots/)")
     parser.add_argument("--max-ranks-bytes", type=int, default=1024, metavar="N",
                         help="largest N of the bytes-per-rank sweep (powers of two from 2)")
     parser.add_argument("--max-ranks-time", type=int, default=256, metavar="N",

@@ -1,7 +1,7 @@
 """Pictures of simulated runs, drawn with matplotlib's Agg renderer (no display needed).
 
-Each function writes one PNG and returns the numbers behind it (a small dataclass), so tests
-check the numbers rather than pixels:
+Each function writes one picture (a PNG; a GIF for :func:`animate`) and returns the numbers
+behind it (a small dataclass), so tests check the numbers rather than pixels:
 
 - :func:`traffic_heatmap`: bytes from each rank to each rank;
 - :func:`link_bars`: bytes each link carried;
@@ -11,9 +11,13 @@ check the numbers rather than pixels:
   2(N-1)K/N and its limit 2K;
 - :func:`time_scaling`: time against N, ring and tree all-reduce, on uniform links and on a ring
   with one slow link;
+- :func:`animate`: a run step by step as a GIF (the links each step uses, whose inputs each
+  chunk holds, bytes sent against the formula), from
+  :func:`collectives.sim.frames.record_frames`;
 - :func:`make_gallery`: all of them, the pictures of the README (``python -m collectives plots``).
 """
 
+from collectives.plots.animation import AnimationPicture, animate
 from collectives.plots.gallery import make_gallery
 from collectives.plots.scaling import (
     BytesScalingPicture,
@@ -25,7 +29,7 @@ from collectives.plots.timeline import Bar, Phase, TimelinePicture, phases_of, s
 from collectives.plots.traffic import LinkBarsPicture, TrafficPicture, link_bars, traffic_heatmap
 
 __all__ = [
-    "Bar", "BytesScalingPicture", "LinkBarsPicture", "Phase", "TimeScalingPicture",
-    "TimelinePicture", "TrafficPicture", "bytes_scaling", "link_bars", "make_gallery",
-    "phases_of", "step_timeline", "time_scaling", "traffic_heatmap",
+    "AnimationPicture", "Bar", "BytesScalingPicture", "LinkBarsPicture", "Phase",
+    "TimeScalingPicture", "TimelinePicture", "TrafficPicture", "animate", "bytes_scaling",
+    "link_bars", "make_gallery", "phases_of", "step_timeline", "time_scaling", "traffic_heatmap",
 ]

@@ -5,12 +5,15 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from collectives.plots.animation import animate
 from collectives.plots.scaling import bytes_scaling, time_scaling
 from collectives.plots.timeline import step_timeline
 from collectives.plots.traffic import link_bars, traffic_heatmap
 from collectives.sim.engine import Simulation
-from collectives.sim.network import ring
+from collectives.sim.frames import DEFAULT_COUNT, record_frames
+from collectives.sim.network import fully_connected, ring
 from collectives.sim.sweep import timed_run
+from collectives.spec import example_inputs
 from collectives.tensor_parallel.plot import plot_block_volume
 
 SMALL_COUNT = 8 * 1024  #: float32 elements of the small runs: K = 32 KiB
@@ -42,6 +45,14 @@ CAPTIONS: dict[str, str] = {
     "time_vs_ranks.png": "All-reduce time against N on uniform links and on a ring with one "
                          "link 10x slower: ring all-reduce's time goes flat at 2K/B_slowest, "
                          "set by that link and not by N.",
+    "animation_ring_allreduce.gif": "Ring all-reduce on 4 ranks, step by step: every rank "
+                                    "sends one chunk to the next; after N-1 steps each rank "
+                                    "holds one chunk with every rank's input in it, after "
+                                    "N-1 more every chunk does, and every rank has sent "
+                                    "2(N-1)K/N.",
+    "animation_tree_allreduce.gif": "Tree all-reduce on 4 ranks, step by step: whole buffers "
+                                    "go up a binomial tree to rank 0 and back down; rank 0 and "
+                                    "rank 2 send 2K, the leaves K.",
     "tensor_parallel_volume.png": "Bytes each rank sends per tensor-parallel block against N, "
                                   "inference and training, measured on the simulator beside "
                                   "2(N-1)/N*bsh*itemsize and the textbook 2bsh and 4bsh.",
@@ -76,6 +87,11 @@ def make_gallery(out: str | Path, *, max_ranks_bytes: int = 1024,
     pictures["time_vs_ranks.png"] = time_scaling(_powers_of_two(max_ranks_time),
                                                  out / "time_vs_ranks.png")
     pictures["tensor_parallel_volume.png"] = plot_block_volume(out / "tensor_parallel_volume.png")
+    inputs = example_inputs("allreduce", 4, DEFAULT_COUNT, "float32")
+    for name in ("ring", "tree"):
+        picture = f"animation_{name}_allreduce.gif"
+        run = record_frames("allreduce", inputs, algorithm=name, network=fully_connected(4))
+        pictures[picture] = animate(run, out / picture)
     return pictures
 
 

@@ -273,6 +273,11 @@ class Simulation:
         return len(self._records)
 
     @property
+    def bytes_sent(self) -> np.ndarray:
+        """Bytes each rank has sent so far (a copy; the result's ``bytes_sent`` at the end)."""
+        return self._bytes_sent.copy()
+
+    @property
     def buffers(self) -> list[np.ndarray]:
         """Each rank's flat working buffer as it is now (read-only views)."""
         if self._work is None:
