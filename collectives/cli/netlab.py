@@ -156,8 +156,8 @@ def _predict(args: argparse.Namespace) -> int:
     print(f"# lab: {network.describe()}")
     print(f"# fitted links: latency {fit.alpha * 1e6:.1f} us per link ({fit.path_alpha * 1e6:.1f}"
           f" us over {fit.hops} on the probe), {fit.efficiency:.3f} of each link's rate for "
-          f"data ({fit.path_bandwidth / 1e6:.2f} MB/s on the probe), sends handed off "
-          f"{fit.send_buffer / 1024:.0f} KiB before it crossed, gamma {fit.gamma:.3g} s/B")
+          f"data ({fit.path_bandwidth / 1e6:.2f} MB/s on the probe), a send completes with "
+          f"{fit.send_buffer / 1024:.0f} KiB still to cross, gamma {fit.gamma:.3g} s/B")
     print(f"# {'collective':<15} {'algorithm':<22} {'size (B)':>10} {'measured (ms)':>14} "
           f"{'simulated (ms)':>15} {'measured/sim':>13}")
     for row in result.rows:

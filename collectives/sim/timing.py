@@ -22,6 +22,9 @@ its messages of it are. Contention is still counted within a step only. It is ne
 the bulk-synchronous time, and equals it whenever every rank takes part in every step (ring
 passes, recursive doubling); it is less where ranks sit out steps (trees, double binary trees).
 
+**Flow time** (:mod:`collectives.sim.flows`), from the same messages: links shared by whatever
+crosses them at the same moment, across steps, and senders free once their data is handed off.
+
 Consequences, which tests check exactly. On a fully connected network with uniform links no two
 messages of a step share a link (each rank sends to at most one peer per step), so
 ``t(m) = alpha + b·beta + gamma·r`` with ``beta = 1 / bandwidth``, and every algorithm's time is
