@@ -14,8 +14,7 @@ import pytest
 from collectives.bench.report import read_csv
 from collectives.bench.sizes import counts_for_sweep, size_of_count, size_sweep
 from collectives.catalogue import REDUCING
-
-MPIEXEC = Path(sys.executable).parent / "mpiexec"
+from collectives.launcher import mpiexec_command
 
 HALF = ["time", "algbw", "busbw", "%copy", "#wrong"]
 HEADER = ["#", "size", "count", "type", "redop", "root", "algorithm", *HALF, *HALF]
@@ -38,7 +37,7 @@ RUNS = [
 def _bench(tmp_path: Path, collective: str, ranks: int, algorithms: list[str],
            extra: list[str]) -> subprocess.CompletedProcess:
     """Run the benchmark on ``ranks`` processes at sizes 8 B to 4 KiB, checked."""
-    command = [str(MPIEXEC), "-n", str(ranks), sys.executable, "-m", "mpi4py", "-m",
+    command = [*mpiexec_command(ranks), sys.executable, "-m", "mpi4py", "-m",
                "collectives", "bench", collective, "-b", "8", "-e", "4K", "-f", "8", "-n", "2",
                "-w", "1", "-c", "1", "-a", ",".join(algorithms), "--copy-bytes", "1M",
                "--copy-iters", "2", "--csv", str(tmp_path / "rows.csv"),
@@ -109,7 +108,7 @@ def test_bench_names_the_valid_algorithms_for_an_unknown_one(tmp_path):
 def test_bench_refuses_what_cannot_fit_in_memory(flags, got):
     """``-b 1T -e 1T`` (or a 1 TiB copy probe) is refused with the estimate, before any buffer
     is made: no MemoryError, no traceback."""
-    command = [str(MPIEXEC), "-n", "2", sys.executable, "-m", "mpi4py", "-m", "collectives",
+    command = [*mpiexec_command(2), sys.executable, "-m", "mpi4py", "-m", "collectives",
                "bench", "allreduce", "-a", "ring", *flags]
     completed = subprocess.run(command, capture_output=True, text=True, timeout=120, check=False)
     assert completed.returncode != 0

@@ -21,6 +21,7 @@ from collectives.calibration import (
 )
 from collectives.costs import reference_time
 from collectives.errors import InvalidInputError
+from collectives.launcher import mpiexec_command
 from collectives.ops import resolve_op
 from collectives.spec import Problem
 
@@ -122,8 +123,7 @@ def _run(command: list[str], cache: Path) -> subprocess.CompletedProcess:
     env = {k: v for k, v in os.environ.items()
            if not k.startswith(("PMI_", "OMPI_", "_PYTEST_MPI"))}
     env["COLLECTIVES_CACHE_DIR"] = str(cache)
-    mpiexec = str(Path(sys.executable).parent / "mpiexec")
-    return subprocess.run([mpiexec, "-n", "2", sys.executable, "-m", "mpi4py", "-m",
+    return subprocess.run([*mpiexec_command(2), sys.executable, "-m", "mpi4py", "-m",
                            "collectives", *command], capture_output=True, text=True,
                           timeout=180, check=False, cwd=ROOT, env=env)
 

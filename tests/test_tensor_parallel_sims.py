@@ -12,6 +12,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from collectives.launcher import mpiexec_command
+
 ROOT = Path(__file__).resolve().parent.parent
 SCRIPT = ROOT / "sims" / "tensor_parallel.py"
 GOLDEN = ROOT / "sims" / "tensor_parallel.out"
@@ -43,9 +45,8 @@ def test_golden_output_checks_out():
 def test_mpiexec_run_prints_the_simulator_figures():
     """``mpiexec -n 4 python -m mpi4py sims/tensor_parallel.py`` prints, from rank 0, the golden
     output but for the run line: the same shapes, bytes per rank and parameter counts."""
-    mpiexec = Path(sys.executable).parent / "mpiexec"
     completed = subprocess.run(
-        [str(mpiexec), "-n", "4", sys.executable, "-m", "mpi4py", str(SCRIPT)],
+        [*mpiexec_command(4), sys.executable, "-m", "mpi4py", str(SCRIPT)],
         capture_output=True, text=True, check=False, env=_launcher_free_env(), cwd=ROOT,
         timeout=120)
     assert completed.returncode == 0, completed.stderr

@@ -7,7 +7,7 @@ import os
 import subprocess
 import sys
 
-from collectives.launcher import mpiexec_path
+from collectives.launcher import mpiexec_command
 from collectives.sim import walkthrough
 
 HELP = "simulate a 4-rank ring all-reduce step by step, then run it for real under mpiexec"
@@ -24,14 +24,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def real_tour(ranks: int, count: int) -> int:
     """Run the real ring all-reduce under mpiexec and compare its traffic with the simulator's."""
-    command = [mpiexec_path(), "-n", str(ranks), sys.executable, "-m", "mpi4py", "-m",
-               "collectives", "traffic", "allreduce", "--algorithm", "ring", "--count",
-               str(count), "--dtype", "float32"]
+    launch = mpiexec_command(ranks)
+    program = ["-m", "mpi4py", "-m", "collectives", "traffic", "allreduce", "--algorithm", "ring",
+               "--count", str(count), "--dtype", "float32"]
     print(f"== The real thing: {ranks} MPI processes ==")
-    print("$ " + " ".join(["mpiexec", *command[1:3], "python", *command[4:]]))
+    print("$ " + " ".join(["mpiexec", *launch[1:], "python", *program]))
     sys.stdout.flush()
     env = dict(os.environ, MPIEXEC_TIMEOUT=os.environ.get("MPIEXEC_TIMEOUT", "120"))
-    return subprocess.run(command, env=env, check=False).returncode
+    return subprocess.run([*launch, sys.executable, *program], env=env, check=False).returncode
 
 
 def run(args: argparse.Namespace) -> int:

@@ -12,13 +12,16 @@ from pathlib import Path
 
 import pytest
 
+from collectives.launcher import mpiexec_command
+
 SCRIPTS = Path(__file__).parent / "scripts"
 TIMEOUT = 60  # seconds; a job that hangs fails the test instead of the suite
 
 
 def _mpiexec(ranks: int, *args: str) -> tuple[subprocess.CompletedProcess, float]:
-    """Run ``mpiexec -n ranks python -m mpi4py args...``; the result and the seconds it took."""
-    command = ["mpiexec", "-n", str(ranks), sys.executable, "-m", "mpi4py", *args]
+    """Run ``mpiexec -n ranks python -m mpi4py args...`` (with the flags its MPI needs); the
+    result and the seconds it took."""
+    command = [*mpiexec_command(ranks), sys.executable, "-m", "mpi4py", *args]
     start = time.monotonic()
     completed = subprocess.run(command, capture_output=True, text=True, timeout=TIMEOUT,
                                check=False)
