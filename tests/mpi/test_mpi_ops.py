@@ -177,3 +177,41 @@ def test_max_and_min_propagate_nan_with_every_algorithm() -> None:
 def _same(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """Element by element: equal, or NaN in both."""
     return (a == b) | (np.isnan(a) & np.isnan(b))
+
+
+def _near_the_limits(rank: int, size: int, count: int, dtype: str) -> np.ndarray:
+    """Rank-dependent integers near the dtype's largest value (and, if signed, its smallest),
+    so that a sum over two ranks or more overflows at almost every position."""
+    info = np.iinfo(dtype)
+    position = np.arange(count)
+    offset = (position * 37 + rank * 101) % (int(info.max) // 4 + 1)
+    x = info.max - offset
+    if info.min < 0:
+        x = np.where(position % 2 == 1, info.min + offset, x)
+    return x.astype(dtype)
+
+
+# Open MPI's own MPI_SUM saturates on these dtypes once a count fills a 16-byte vector: one count
+# too small for that, one large enough.
+@pytest.mark.parallel([2, 3])
+def test_small_integer_sums_wrap_with_every_algorithm() -> None:
+    """Sums of int8 to uint16 wrap as numpy's do with every reducing algorithm, mpi included."""
+    comm = Communicator(MPI.COMM_WORLD)
+    size, rank = comm.size, comm.rank
+    failures: list[str] = []
+    for collective in sorted(REDUCING):  # a set: its order differs rank to rank
+        for dtype in ("int8", "uint8", "int16", "uint16"):
+            for count in (2 * size + 1, 1001):
+                blocks = size if collective == "reduce_scatter" else 1
+                inputs = [_near_the_limits(r, size, blocks * count, dtype) for r in range(size)]
+                problem = Problem(collective, size, (count,), np.dtype(dtype),
+                                  op=resolve_op("sum"))
+                shaped = [x.reshape(problem.input_shape(r)) for r, x in enumerate(inputs)]
+                expected = expected_outputs(problem, shaped)[rank]
+                for algorithm in dict.fromkeys(["mpi", "auto", *comm.algorithms(collective)]):
+                    got = getattr(comm, collective)(shaped[rank], op="sum", algorithm=algorithm)
+                    if expected is not None and not np.array_equal(got, expected):
+                        failures.append(f"{collective}/{algorithm} {dtype} count={count}: rank "
+                                        f"{rank} differs from numpy's at "
+                                        f"{np.flatnonzero(got != expected)[:8]}")
+    assert not failures, f"{len(failures)} failing cases:\n" + "\n".join(failures[:12])

@@ -5,7 +5,8 @@ Each function is one call (``Bcast``, ``Scatter``, ``Gather``, ``Reduce``, ``All
 datatype, in place where MPI allows it. A named op is MPI's predefined op, a user ``MPI.Op``
 goes to MPI as it is; any other op becomes an ``MPI.Op.Create`` user op for the call (MPI keeps
 rank order for a non-commutative one). ``max`` and ``min`` on floats are numpy's (NaN in, NaN
-out), as for every algorithm, not MPI's predefined ones.
+out), as for every algorithm, not MPI's predefined ones; so is ``sum`` on 1- and 2-byte integers
+under Open MPI (which saturates where C and numpy wrap).
 
 Assumes: a dtype MPI has a datatype for (:func:`mpi_datatype`); MPI picks its own algorithm, and
 its messages are not seen by the transport, so a traffic recording counts none of them.
@@ -13,6 +14,7 @@ its messages are not seen by the transport, so a traffic recording counts none o
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -32,6 +34,10 @@ _NO_PREDEFINED_REDUCTION = (np.dtype(np.float16),)
 
 # Named ops whose NaN rule (numpy's: NaN in, NaN out) MPI's predefined op does not keep.
 _NAN_PROPAGATING = frozenset({"max", "min"})
+
+# Integer sizes (bytes) whose MPI_SUM Open MPI saturates: its AVX op adds 8- and 16-bit lanes
+# with saturating instructions (int8 100 + 100 is 127, not -56) wherever a count fills a vector.
+_OPEN_MPI_SATURATING_SUM = (1, 2)
 
 
 def mpi_datatype(dtype: np.dtype) -> MPI.Datatype:
@@ -66,16 +72,34 @@ def check_builtin(problem: Problem) -> None:
         )
 
 
+@functools.cache
+def is_open_mpi() -> bool:
+    """True when mpi4py runs on Open MPI (its library version says so), False on MPICH."""
+    return MPI.Get_library_version().startswith("Open MPI")
+
+
+def keeps_numpy_rule(op: Op, dtype: np.dtype) -> bool:
+    """True when MPI's predefined op for the named ``op`` gives numpy's answer on ``dtype``:
+    not ``max``/``min`` on floats (MPICH's and Open MPI's drop a NaN by rank and position), nor
+    Open MPI's ``sum`` on 1- and 2-byte integers (it saturates where numpy wraps)."""
+    dtype = np.dtype(dtype)
+    if op.name in _NAN_PROPAGATING and dtype.kind == "f":
+        return False
+    return not (op.name == "sum" and dtype.kind in "iu"
+                and dtype.itemsize in _OPEN_MPI_SATURATING_SUM and is_open_mpi())
+
+
 @contextmanager
 def mpi_op(op: Op, dtype: np.dtype) -> Iterator[MPI.Op]:
     """MPI's predefined op for a named op, the caller's own ``MPI.Op`` for one given as such,
     else a user op made for the call and freed after.
 
-    ``max`` and ``min`` on floats are numpy's, made a user op: MPICH's ``MPI_MAX`` keeps
-    whichever operand arrived unless the other compares greater, so a NaN survives or vanishes
-    by rank and position; numpy's propagates it, as every other algorithm does.
+    Where MPI's predefined op would not give numpy's answer (:func:`keeps_numpy_rule`), the
+    named op is numpy's, made a user op, as every other algorithm reduces: MPI's ``MPI_MAX``
+    keeps whichever operand arrived unless the other compares greater, so a NaN survives or
+    vanishes by rank and position; Open MPI's ``MPI_SUM`` on int8 to uint16 saturates.
     """
-    if op.predefined and not (op.name in _NAN_PROPAGATING and np.dtype(dtype).kind == "f"):
+    if op.predefined and keeps_numpy_rule(op, dtype):
         yield getattr(MPI, op.name.upper())
         return
     if op.mpi_op is not None:
