@@ -16,6 +16,9 @@ from collectives.launcher import mpiexec_command
 
 SCRIPTS = Path(__file__).parent / "scripts"
 TIMEOUT = 60  # seconds; a job that hangs fails the test instead of the suite
+# How the launcher reports a job ended by a rank's MPI_Abort: MPICH's, then Open MPI's.
+ABORTED = (r"application called MPI_Abort\(MPI_COMM_WORLD, 1\)"
+           r"|MPI_ABORT was invoked on rank \d+ in communicator MPI_COMM_WORLD")
 
 
 def _mpiexec(ranks: int, *args: str) -> tuple[subprocess.CompletedProcess, float]:
@@ -33,13 +36,14 @@ def _mpiexec(ranks: int, *args: str) -> tuple[subprocess.CompletedProcess, float
     ("raise_midway.py", r"RuntimeError: rank 1 gives up in the middle of the collective"),
 ])
 def test_one_failing_rank_ends_the_whole_job(script: str, message: str) -> None:
-    """A rank that raises mid-collective aborts the job: non-zero exit, its message shown,
-    no rank finishing, and well before the timeout."""
+    """A rank that raises mid-collective aborts the job (MPI_Abort, as the launcher reports):
+    non-zero exit, its message shown, no rank finishing, and well before the timeout."""
     completed, seconds = _mpiexec(3, str(SCRIPTS / script))
     output = completed.stdout + completed.stderr
     assert completed.returncode != 0, output
     assert "finished" not in completed.stdout, output
     assert re.search(message, output), output
+    assert re.search(ABORTED, output), output
     assert seconds < TIMEOUT / 2, f"took {seconds:.0f} s"
 
 
