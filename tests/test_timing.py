@@ -13,7 +13,7 @@ from sim_cases import ALGORITHMS, runs_at
 from collectives.catalogue import REDUCING, ROOTED
 from collectives.cli import main
 from collectives.costs import reference_time
-from collectives.errors import InvalidInputError
+from collectives.errors import InvalidInputError, UnknownAlgorithmError
 from collectives.ops import Op, resolve_op
 from collectives.sim import Action, Simulation, Step, Transfer, simulate
 from collectives.sim.network import fully_connected, hierarchical, ring, switch
@@ -59,9 +59,9 @@ def test_uniform_links_take_exactly_the_reference_time(collective, algorithm, ra
     try:
         expected = reference_time(_problem(collective, ranks, count, root), algorithm, ALPHA,
                                   1 / BANDWIDTH, GAMMA)
-    except KeyError:
-        pytest.fail(f"collectives.costs.reference_time has no formula for {collective} "
-                    f"{algorithm!r}; add the reference table's")
+    except UnknownAlgorithmError:
+        pytest.fail(f"collectives.costs has no cost for {collective} {algorithm!r}; add its "
+                    f"@cost function to collectives/costs/{collective}.py")
     assert result.time == expected
 
 

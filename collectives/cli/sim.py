@@ -91,15 +91,12 @@ def reference_for(result: SimResult) -> Problem:
 
 def nominal_reference_time(result: SimResult) -> float | None:
     """The reference formula's time with the network's nominal figures (alpha, 1/bandwidth,
-    gamma); None without a network or for an algorithm the table lacks."""
+    gamma); None without a network."""
     if result.links is None:
         return None
     network = result.links.network
-    try:
-        return reference_time(reference_for(result), result.algorithm, network.alpha,
-                              1 / network.bandwidth, network.gamma_default)
-    except KeyError:
-        return None
+    return reference_time(reference_for(result), result.algorithm, network.alpha,
+                          1 / network.bandwidth, network.gamma_default)
 
 
 def print_timing(result: SimResult) -> None:
