@@ -5,7 +5,7 @@ then one send of K bytes per child, largest subtree first, one child after anoth
 travel in segments of about 1 MiB; the first child gets each segment as soon as it has arrived,
 so its subtree forwards while this rank still receives. Out of place, the root sends straight
 from the caller's buffer and copies it into its result while its first child receives.
-Cost: ceil(lg N) steps; the root sends ceil(lg N)·K bytes, every other rank receives K once.
+Cost: its schedule's (:mod:`collectives.sim.algorithms.binomial_broadcast`), message for message.
 """
 
 from __future__ import annotations

@@ -1,8 +1,7 @@
 """Binomial-tree gather: each child sends its parent the blocks of its whole subtree.
 
 Assumes: any N and root (a subtree that wraps past rank N - 1 travels as two messages).
-Cost: ceil(lg N) steps; the root receives K(N - 1)/N bytes; every other rank sends its
-subtree's blocks once.
+Cost: its schedule's (:mod:`collectives.sim.algorithms.binomial_gather`), message for message.
 """
 
 from __future__ import annotations

@@ -3,8 +3,8 @@
 Assumes: any N and root. A parent keeps its own (lower-rank) data on the left, so with root 0
 the result is x0 ∘ x1 ∘ ... ∘ x(N-1) for any associative op. For a non-commutative op and a
 root other than 0 it reduces to rank 0, which sends the result to the root (MPICH's way).
-Cost: ceil(lg N) steps (one more in that case); every rank but the tree's root sends K bytes
-once. One scratch buffer of K bytes holds what a child sends.
+Cost: its schedule's (:mod:`collectives.sim.algorithms.binomial_reduce`), message for message.
+One scratch buffer of K bytes holds what a child sends.
 """
 
 from __future__ import annotations

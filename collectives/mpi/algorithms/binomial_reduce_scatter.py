@@ -1,8 +1,8 @@
 """Reduce-scatter by binomial reduce of all N blocks to rank 0, then binomial scatter.
 
 Assumes: any N; keeps rank order, so it serves non-commutative ops that ring cannot.
-Cost: 2·ceil(lg N) steps; every rank but 0 sends K in the reduce; rank 0 sends K(N - 1)/N in
-the scatter. One scratch buffer of K bytes holds what a child sends.
+Cost: its schedule's (:mod:`collectives.sim.algorithms.binomial_reduce_scatter`), message for
+message. One scratch buffer of K bytes holds what a child sends.
 """
 
 from __future__ import annotations

@@ -2,8 +2,7 @@
 
 Assumes: any N and root. A subtree is contiguous in ranks relative to the root; when it wraps
 past rank N - 1 it travels as two messages to the same peer in the same step.
-Cost: ceil(lg N) steps; the root sends K(N - 1)/N bytes, a rank whose subtree holds b blocks
-receives b blocks once and passes on all but its own.
+Cost: its schedule's (:mod:`collectives.sim.algorithms.binomial_scatter`), message for message.
 """
 
 from __future__ import annotations

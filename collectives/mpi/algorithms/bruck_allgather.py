@@ -6,7 +6,8 @@ Blocks stay at their absolute positions in the working buffer, so no rotation is
 that wraps past block N - 1 travels as two messages to the same peer in the same step (the
 simulator's one message in two pieces).
 
-Assumes: nothing (any N). Cost: ceil(lg N) steps; every rank sends K(N - 1)/N bytes.
+Assumes: nothing (any N). Cost: its schedule's (:mod:`collectives.sim.algorithms.bruck_allgather`),
+message for message.
 """
 
 from __future__ import annotations

@@ -9,8 +9,8 @@ output block ``(rank - i) mod N``. The rotations and packing move no bytes betwe
 simulator folds the same rotations into its first and last steps, so both send the same
 messages.
 
-Assumes: nothing (any N). Cost: ceil(lg N) steps; every rank sends
-``sum(popcount(i) for i < N)`` blocks, ``(K/2)·lg N`` for N = 2**k. Scratch: K bytes.
+Assumes: nothing (any N). Cost: its schedule's (:mod:`collectives.sim.algorithms.bruck_alltoall`),
+message for message. Scratch: K bytes.
 """
 
 from __future__ import annotations

@@ -9,8 +9,7 @@ to that tree's parent (d its depth there); in broadcast round t it receives segm
 ``t - d + 1`` from each parent, in place, and sends segment ``t - d`` to its children. A round's
 sends read only what earlier rounds completed, so all its messages are posted at once.
 
-Assumes: a commutative op. Cost: 4(S + D - 1) steps; a rank sends, per tree, its half up unless
-it is the root and its half to each child: about 2K. Scratch: two segments.
+Assumes: a commutative op. Cost: its schedule's, message for message. Scratch: two segments.
 """
 
 from __future__ import annotations

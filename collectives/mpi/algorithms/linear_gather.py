@@ -1,6 +1,7 @@
 """Linear gather: at step s (1..N-1) rank root + s sends the root its block.
 
-Assumes: nothing. Cost: N - 1 steps; every non-root rank sends K/N bytes.
+Assumes: nothing. Cost: its schedule's (:mod:`collectives.sim.algorithms.linear_gather`), message
+for message.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """Linear scatter: at step s (1..N-1) the root sends rank root + s its block.
 
-Assumes: nothing. Cost: N - 1 steps; the root sends K(N - 1)/N bytes, every other rank
-receives its block once.
+Assumes: nothing. Cost: its schedule's (:mod:`collectives.sim.algorithms.linear_scatter`), message
+for message.
 """
 
 from __future__ import annotations

@@ -2,7 +2,8 @@
 block r of rank r - s.
 
 Assumes: nothing (any N). The working buffer is [input blocks | output blocks]; this rank's own
-block was placed before the first step. Cost: N - 1 steps; every rank sends K(N - 1)/N bytes.
+block was placed before the first step. Cost: its schedule's
+(:mod:`collectives.sim.algorithms.pairwise_alltoall`), message for message.
 """
 
 from __future__ import annotations

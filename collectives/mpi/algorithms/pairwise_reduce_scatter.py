@@ -3,7 +3,8 @@ and adds the block it receives from rank - s into its own block, in place (one s
 holds what arrives).
 
 Assumes: a commutative op (block r is combined in the order r, r - 1, r - 2, ...).
-Cost: N - 1 steps; every rank sends K(N - 1)/N bytes and reduces as many.
+Cost: its schedule's (:mod:`collectives.sim.algorithms.pairwise_reduce_scatter`), message for
+message.
 """
 
 from __future__ import annotations

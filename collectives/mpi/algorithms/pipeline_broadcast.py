@@ -5,8 +5,8 @@ Per rank: receive each segment from the previous rank in the chain and pass it t
 the receive of segment j + 1 is posted before segment j is sent on, so the two overlap (at step
 t the rank at position p sends segment t - p, :mod:`collectives.chain`).
 
-Assumes: nothing (any N, root and S). Cost: N - 2 + S steps; every rank but the last in the
-chain sends K once.
+Assumes: nothing (any N, root and S). Cost: its schedule's
+(:mod:`collectives.sim.algorithms.pipeline_broadcast`), message for message.
 """
 
 from __future__ import annotations

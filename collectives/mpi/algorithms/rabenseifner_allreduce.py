@@ -6,10 +6,8 @@ longer (:func:`collectives.partition.chunk_offsets`); survivor i ends the reduce
 chunk bit-reverse(i) (:mod:`collectives.halving_doubling` writes down every step's ranges). Any
 N: for N not a power of two (p = the largest power of two <= N, rem = N - p) an even rank below
 2·rem sends its buffer to the odd rank above it and gets the result back from it at the end.
-Cost: 2 lg N steps, 2K(N - 1)/N bytes when N divides the count; with uneven chunks, survivor i
-with home chunk h sends count - c[h] elements, then the aligned blocks of 1, 2, ..., p/2 chunks
-around h. Fold: 2 lg p + 2 steps; a folded even rank sends K, an odd rank below 2·rem K more.
-One scratch buffer: K for the fold's receiver, else the first step's half.
+Cost: its schedule's (:mod:`collectives.sim.algorithms.rabenseifner_allreduce`), message for
+message. One scratch buffer: K for the fold's receiver, else the first step's half.
 """
 
 from __future__ import annotations

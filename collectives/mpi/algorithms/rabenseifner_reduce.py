@@ -8,10 +8,8 @@ root's in the step's bit, then sends the aligned block it holds and stops. Any N
 power of two (p = the largest power of two <= N, rem = N - p) an even rank below 2·rem sends its
 buffer to the odd rank above it; a root that sat out gets chunk 0 from survivor 0 and takes its
 place in the gather (MPICH's way).
-Cost: 2 lg N steps: K(N - 1)/N in the reduce-scatter, then one block of 2**t chunks from each rank
-but the root, which receives K(N - 1)/N. Fold: 2 lg p + 1 steps (+ 1 when the root sat out); a
-folded even rank sends K. One scratch buffer: K for the fold's receiver, else the first step's
-half.
+Cost: its schedule's (:mod:`collectives.sim.algorithms.rabenseifner_reduce`), message for message.
+One scratch buffer: K for the fold's receiver, else the first step's half.
 """
 
 from __future__ import annotations

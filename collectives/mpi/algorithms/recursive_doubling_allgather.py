@@ -2,8 +2,8 @@
 aligned block of 2**k blocks around its own) with rank XOR 2**k, receiving straight into place.
 
 Assumes: N a power of two (other N are refused before any message, naming the algorithms that
-take any N). Cost: lg N steps, each one ``Sendrecv``-like exchange; this rank sends N - 1 blocks,
-K(N - 1)/N bytes. No scratch.
+take any N). Cost: its schedule's (:mod:`collectives.sim.algorithms.recursive_doubling_allgather`),
+message for message, each step one ``Sendrecv``-like exchange. No scratch.
 """
 
 from __future__ import annotations

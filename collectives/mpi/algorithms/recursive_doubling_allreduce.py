@@ -5,8 +5,8 @@ Assumes: any associative op; it keeps rank order, so non-commutative ops are fin
 partners compute the very same bits. Any N: for N not a power of two (p = the largest power of
 two <= N, rem = N - p) an even rank below 2·rem sends its buffer to the odd rank above it, which
 reduces it in on the left, and gets the result back from it at the end.
-Cost: lg N steps, K·lg N bytes. Fold: lg p + 2 steps; a folded even rank sends K, an odd rank
-below 2·rem (lg p + 1)K, the others K·lg p. One scratch buffer of K bytes holds what arrives.
+Cost: its schedule's (:mod:`collectives.sim.algorithms.recursive_doubling_allreduce`), message for
+message. One scratch buffer of K bytes holds what arrives.
 """
 
 from __future__ import annotations

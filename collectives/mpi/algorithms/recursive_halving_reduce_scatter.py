@@ -6,9 +6,8 @@ Assumes: a commutative op. Any N: for N not a power of two (p = the largest powe
 rem = N - p) an even rank below 2·rem first sends all its N blocks to the odd rank above it and
 at the end receives its own block from it; the survivors halve over units of blocks (two blocks
 for the first rem survivors: :func:`collectives.halving_doubling.group_offsets`).
-Cost: lg N steps; this rank sends (N - 1) blocks, K(N - 1)/N. Fold: lg p + 2 steps; a folded even
-rank sends K, every other rank (N - 1) blocks. One scratch buffer: K for the fold's receiver,
-else the first step's half.
+Cost: its schedule's (:mod:`collectives.sim.algorithms.recursive_halving_reduce_scatter`), message
+for message. One scratch buffer: K for the fold's receiver, else the first step's half.
 """
 
 from __future__ import annotations

@@ -6,7 +6,8 @@ neighbour reads a block still in the shared cache. Measured at N = 2, 16 MiB: 0.
 built-in so, 0.84-0.90x sending the first block from the caller's array and copying it into
 place while it travelled; blocks travel whole (:mod:`collectives.mpi.algorithms.ring_stream`).
 
-Assumes: nothing (any N). Cost: N - 1 steps; every rank sends K(N - 1)/N bytes.
+Assumes: nothing (any N). Cost: its schedule's (:mod:`collectives.sim.algorithms.ring_allgather`),
+message for message.
 """
 
 from __future__ import annotations

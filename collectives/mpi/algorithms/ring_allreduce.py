@@ -16,8 +16,8 @@ steps run as one stream (:mod:`collectives.mpi.algorithms.ring_stream`): a segme
 soon as it is ready, so the segment reduced last in the reduce-scatter leaves at once as the
 all-gather's, and no rank waits for a whole step. Measured against the lock-step ring (median
 ratio to MPI's built-in, 16 MiB in place): N = 2 1.27x -> 1.33x, N = 4 1.05x -> 1.16x.
-Cost: rank r sends 2K - c(r+1) - c(r+2) bytes (2(N-1)K/N when N divides the count), the same
-bytes to the same peer in the same step as the simulator's schedule.
+Cost: its schedule's (:mod:`collectives.sim.algorithms.ring_allreduce`): the same bytes to the
+same peer in the same step.
 """
 
 from __future__ import annotations

@@ -21,8 +21,8 @@ cores), and the call took twice as long. No cycle of waits: rank r overwriting a
 only for rank r + 1 to have received an earlier message, which needs nothing of rank r + 1's
 later ones.
 
-Cost: N - 1 steps; every rank sends K(N - 1)/N bytes, the simulator's messages cut into
-segments. Memory: two segment buffers (one when a block travels whole, at most 2 MiB) and, for
+Cost: its schedule's (:mod:`collectives.sim.algorithms.ring_reduce_scatter`), its messages cut
+into segments. Memory: two segment buffers (one when a block travels whole, at most 2 MiB) and, for
 N > 2, one spare block (K/N).
 
 Measured (benchmark, float32 sum, median of 5 per-run busbw ratios to MPI's built-in

@@ -8,8 +8,7 @@ Per rank: receive its subtree's chunks from its parent, send each child the chil
 chunks (largest first), then N - 1 ring steps over vranks: send chunk ``(v - s) mod N`` to
 vrank v + 1 while receiving chunk ``(v - 1 - s) mod N`` from vrank v - 1, in place.
 
-Assumes: nothing (any N, any root). Cost: ceil(lg N) + N - 1 steps; the root sends about
-2K(N - 1)/N bytes, every other rank its children's subtrees plus about K(N - 1)/N.
+Assumes: nothing (any N, any root). Cost: its schedule's, message for message.
 """
 
 from __future__ import annotations

@@ -2,8 +2,8 @@
 
 Assumes: any N; keeps rank order (each parent keeps its own, lower-rank data on the left), so
 non-commutative ops are fine, and every rank ends with rank 0's bits.
-Cost: 2·ceil(lg N) steps; rank 0 sends ceil(lg N)·K bytes, every other rank K (reduce) plus K
-per child (broadcast). One scratch buffer of K bytes holds what a child sends.
+Cost: its schedule's (:mod:`collectives.sim.algorithms.tree_allreduce`), message for message.
+One scratch buffer of K bytes holds what a child sends.
 """
 
 from __future__ import annotations
