@@ -1,8 +1,9 @@
 """What each collective and algorithm is, and what it demands, for both implementations.
 
-The simulator and the MPI side register code under these names; what an algorithm can refuse
-(a non-commutative op, N not a power of two) is decided here once, with an error that names an
-algorithm that can do the job.
+One record per collective says what it computes and how its buffers are laid out; one per
+algorithm what it demands. The simulator, the MPI side and the reference costs register code
+under these names; what an algorithm can refuse (a non-commutative op, N not a power of two) is
+decided here once, with an error that names an algorithm that can do the job.
 """
 
 from __future__ import annotations
@@ -13,14 +14,70 @@ from collectives.errors import InvalidInputError, UnknownAlgorithmError, Unsuppo
 from collectives.fold import is_power_of_two
 from collectives.ops import Op
 
-COLLECTIVES: tuple[str, ...] = (
-    "broadcast", "scatter", "gather", "reduce",
-    "allgather", "reduce_scatter", "allreduce", "alltoall",
+
+@dataclass(frozen=True)
+class CollectiveInfo:
+    """What a collective computes and how its buffers are laid out, ``count`` elements a block.
+
+    Every layer reads these: the shapes, working buffer, numpy answer and provenance of
+    :mod:`collectives.spec`, the reference's size K, the benchmark's sizes and calls.
+    """
+
+    name: str
+    summary: str  #: what each rank gets
+    reducing: bool = False  #: combines the ranks' data with an op, in rank order
+    input_at_root: bool = False  #: only the root brings data
+    output_at_root: bool = False  #: only the root gets a result
+    #: an input holds one block per rank along its first axis, and rank r's result is of blocks r
+    blocked_input: bool = False
+    stacked_output: bool = False  #: a result stacks one block per rank along its first axis
+    in_place: bool = False  #: has an in-place form, the result written over the input
+
+    @property
+    def rooted(self) -> bool:
+        """True where one rank, the root, alone brings the data or gets the result."""
+        return self.input_at_root or self.output_at_root
+
+    @property
+    def one_buffer(self) -> bool:
+        """True where ``count`` is one rank's whole buffer: neither input nor result is in
+        blocks (broadcast, reduce, all-reduce)."""
+        return not (self.blocked_input or self.stacked_output)
+
+    @property
+    def input_beside_result(self) -> bool:
+        """True where the working buffer holds the input and the result side by side, N blocks
+        each (all-to-all: a block is sent after others have arrived); elsewhere they share it."""
+        return self.blocked_input and self.stacked_output
+
+    def blocks(self, ranks: int) -> int:
+        """Blocks of ``count`` elements in the reference's size K: one rank's buffer for a
+        one-buffer collective, else all N blocks together."""
+        return 1 if self.one_buffer else ranks
+
+
+_COLLECTIVES: tuple[CollectiveInfo, ...] = (
+    CollectiveInfo("broadcast", "every rank gets the root's buffer", input_at_root=True,
+                   in_place=True),
+    CollectiveInfo("scatter", "rank r gets block r of the root's input", input_at_root=True,
+                   blocked_input=True),
+    CollectiveInfo("gather", "the root gets every rank's block, stacked in rank order",
+                   output_at_root=True, stacked_output=True),
+    CollectiveInfo("reduce", "the root gets x0 ∘ x1 ∘ ... ∘ x(N-1)", reducing=True,
+                   output_at_root=True, in_place=True),
+    CollectiveInfo("allgather", "every rank gets every rank's block, stacked in rank order",
+                   stacked_output=True),
+    CollectiveInfo("reduce_scatter", "rank r gets x0[r] ∘ x1[r] ∘ ... ∘ x(N-1)[r]",
+                   reducing=True, blocked_input=True),
+    CollectiveInfo("allreduce", "every rank gets x0 ∘ x1 ∘ ... ∘ x(N-1)", reducing=True,
+                   in_place=True),
+    CollectiveInfo("alltoall", "rank r gets block r of every rank, stacked in rank order",
+                   blocked_input=True, stacked_output=True, in_place=True),
 )
-ROOTED: frozenset[str] = frozenset({"broadcast", "scatter", "gather", "reduce"})
-REDUCING: frozenset[str] = frozenset({"reduce", "reduce_scatter", "allreduce"})
-# Collectives whose per-rank input holds one block per rank along its first axis.
-BLOCKED_INPUT: frozenset[str] = frozenset({"reduce_scatter", "alltoall"})
+COLLECTIVE_INFO: dict[str, CollectiveInfo] = {info.name: info for info in _COLLECTIVES}
+COLLECTIVES: tuple[str, ...] = tuple(COLLECTIVE_INFO)
+ROOTED: frozenset[str] = frozenset(c.name for c in _COLLECTIVES if c.rooted)
+REDUCING: frozenset[str] = frozenset(c.name for c in _COLLECTIVES if c.reducing)
 
 
 @dataclass(frozen=True)
@@ -93,6 +150,12 @@ def check_collective(collective: str) -> None:
         )
 
 
+def collective_info(collective: str) -> CollectiveInfo:
+    """The record of ``collective``; an unknown name lists the valid ones."""
+    check_collective(collective)
+    return COLLECTIVE_INFO[collective]
+
+
 def algorithm_info(collective: str, name: str) -> AlgorithmInfo:
     """The catalogue entry of ``name``; an unknown name lists the valid ones."""
     check_collective(collective)
@@ -116,7 +179,7 @@ def check_supported(info: AlgorithmInfo, op: Op | None, size: int, segments: int
             f"{info.collective} algorithm {info.name!r} does not pipeline, so it expected "
             f"segments=1, got segments={segments}; {hint}"
         )
-    if info.collective in REDUCING and op is not None and not op.commutative \
+    if COLLECTIVE_INFO[info.collective].reducing and op is not None and not op.commutative \
             and not info.keeps_rank_order:
         able = [a.name for a in CATALOGUE[info.collective].values() if a.keeps_rank_order]
         raise UnsupportedError(

@@ -13,19 +13,16 @@ Shared by both implementations. Conventions (the same in the simulator and under
 from __future__ import annotations
 
 import operator
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from math import prod
 from typing import Any
 
 import numpy as np
 
-from collectives.catalogue import BLOCKED_INPUT, REDUCING, ROOTED, check_collective
+from collectives.catalogue import COLLECTIVE_INFO, CollectiveInfo, collective_info
 from collectives.errors import InvalidInputError
 from collectives.ops import Op
-
-# The collectives whose result is a stack of N blocks.
-_STACKED_OUTPUT = frozenset({"gather", "allgather", "alltoall"})
 
 
 @dataclass(frozen=True)
@@ -41,7 +38,7 @@ class Problem:
     segments: int = 1  #: S, pieces a pipelining algorithm cuts the data into (chunk_counts)
 
     def __post_init__(self) -> None:
-        check_collective(self.collective)
+        info = collective_info(self.collective)
         if isinstance(self.segments, bool) or not isinstance(self.segments, (int, np.integer)) \
                 or self.segments < 1:
             raise InvalidInputError(f"expected segments, an integer >= 1, got {self.segments!r}")
@@ -53,10 +50,15 @@ class Problem:
             raise InvalidInputError(
                 f"expected a count (block shape) >= 0, got {self.block_shape}"
             )
-        if self.collective in ROOTED:
+        if info.rooted:
             object.__setattr__(self, "root", checked_root(self.root, self.ranks))
-        if self.collective in REDUCING and self.op is not None:
+        if info.reducing and self.op is not None:
             self.op.check_dtype(self.dtype)
+
+    @property
+    def info(self) -> CollectiveInfo:
+        """The catalogue's record of the collective."""
+        return COLLECTIVE_INFO[self.collective]
 
     @property
     def count(self) -> int:
@@ -71,39 +73,35 @@ class Problem:
     @property
     def input_count(self) -> int:
         """Elements of one rank's input (the root's, for broadcast and scatter)."""
-        if self.collective in BLOCKED_INPUT or self.collective == "scatter":
-            return self.ranks * self.count
-        return self.count
+        return self.ranks * self.count if self.info.blocked_input else self.count
 
     @property
     def nbytes(self) -> int:
         """The reference's K: one rank's buffer for broadcast, reduce and all-reduce, else all
         N blocks together."""
-        blocks = 1 if self.collective in ("broadcast", "reduce", "allreduce") else self.ranks
-        return blocks * self.count * self.itemsize
+        return self.info.blocks(self.ranks) * self.count * self.itemsize
 
     @property
     def work_size(self) -> int:
-        """Elements in each rank's working buffer."""
-        if self.collective in ("broadcast", "reduce", "allreduce"):
-            return self.count
-        if self.collective == "alltoall":
+        """Elements in each rank's working buffer: [input | result], or the larger of the two
+        where they share it."""
+        if self.info.input_beside_result:
             return 2 * self.ranks * self.count
-        return self.ranks * self.count
+        return self.info.blocks(self.ranks) * self.count
 
     def has_input(self, rank: int) -> bool:
         """False for the ranks that bring no data (non-roots of broadcast and scatter)."""
-        return self.collective not in ("broadcast", "scatter") or rank == self.root
+        return not self.info.input_at_root or rank == self.root
 
     def has_output(self, rank: int) -> bool:
         """False for the ranks that get no result (non-roots of gather and reduce)."""
-        return self.collective not in ("gather", "reduce") or rank == self.root
+        return not self.info.output_at_root or rank == self.root
 
     def input_shape(self, rank: int) -> tuple[int, ...] | None:
         """Shape of ``rank``'s input, or None where it brings none."""
         if not self.has_input(rank):
             return None
-        if self.collective in BLOCKED_INPUT or self.collective == "scatter":
+        if self.info.blocked_input:
             return (self.ranks, *self.block_shape)
         return self.block_shape
 
@@ -111,7 +109,7 @@ class Problem:
         """Shape of ``rank``'s result, or None where it gets none."""
         if not self.has_output(rank):
             return None
-        if self.collective in _STACKED_OUTPUT:
+        if self.info.stacked_output:
             return (self.ranks, *self.block_shape)
         return self.block_shape
 
@@ -119,22 +117,22 @@ class Problem:
         """Where ``rank``'s input goes in its working buffer: (input start, work start, length)."""
         if not self.has_input(rank):
             return []
-        c, n = self.count, self.ranks
-        if self.collective in ("gather", "allgather"):
-            return [(0, rank * c, c)]
-        if self.collective == "alltoall":  # the rank's own block needs no message
+        c, n, info = self.count, self.ranks, self.info
+        if info.input_beside_result:  # the own block needs no message
             return [(0, 0, n * c), (rank * c, n * c + rank * c, c)]
+        if info.stacked_output:  # the own block of the stack
+            return [(0, rank * c, c)]
         return [(0, 0, self.input_count)]
 
     def output_span(self, rank: int) -> tuple[int, int] | None:
         """The range of ``rank``'s working buffer that holds its result, or None."""
         if not self.has_output(rank):
             return None
-        c, n = self.count, self.ranks
-        if self.collective in ("scatter", "reduce_scatter"):
-            return rank * c, (rank + 1) * c
-        if self.collective == "alltoall":
+        c, n, info = self.count, self.ranks, self.info
+        if info.input_beside_result:
             return n * c, 2 * n * c
+        if info.blocked_input:  # the own block of the input
+            return rank * c, (rank + 1) * c
         return 0, self.work_size
 
 
@@ -167,7 +165,7 @@ def as_dtype(dtype: np.dtype | str) -> np.dtype:
 def block_shape_of(collective: str, shape: tuple[int, ...], ranks: int,
                    what: str = "input") -> tuple[int, ...]:
     """The block shape implied by one rank's ``shape``; blocked inputs need a first axis of N."""
-    if collective in BLOCKED_INPUT or collective == "scatter":
+    if collective_info(collective).blocked_input:
         if len(shape) == 0 or shape[0] != ranks:
             raise InvalidInputError(
                 f"{collective} expected an {what} of shape ({ranks}, ...) holding one block per "
@@ -180,19 +178,19 @@ def block_shape_of(collective: str, shape: tuple[int, ...], ranks: int,
 def problem_from_inputs(collective: str, inputs: Sequence[np.ndarray | None], *,
                         root: int = 0, op: Op | None = None, segments: int = 1) -> Problem:
     """Check the N ranks' inputs against each other and describe the call they make."""
-    check_collective(collective)
+    info = collective_info(collective)
     ranks = len(inputs)
     if ranks < 1:
         raise InvalidInputError("expected inputs for at least 1 rank, got an empty sequence")
-    if collective in ROOTED:
+    if info.rooted:
         root = checked_root(root, ranks)
-    leader = root if collective in ("broadcast", "scatter") else 0
+    leader = root if info.input_at_root else 0
     if inputs[leader] is None:
         raise InvalidInputError(f"{collective} expected an array on rank {leader}, got None")
     first = np.asarray(inputs[leader])
     for rank, x in enumerate(inputs):
         if x is None:
-            if collective not in ("broadcast", "scatter"):
+            if not info.input_at_root:
                 raise InvalidInputError(f"{collective} expected an array on rank {rank}, got None")
             continue
         x = np.asarray(x)
@@ -210,36 +208,42 @@ def problem_from_inputs(collective: str, inputs: Sequence[np.ndarray | None], *,
     return Problem(collective, ranks, block, first.dtype, root, op, segments)
 
 
-def reduce_in_rank_order(op: Op, arrays: Sequence[np.ndarray]) -> np.ndarray:
-    """``arrays[0] ∘ arrays[1] ∘ ... ∘ arrays[-1]``, combined left to right."""
-    result = np.array(arrays[0], copy=True)
-    for operand in arrays[1:]:
-        op.reduce_into(result, np.asarray(operand))
+def expected_output(problem: Problem, rank: int,
+                    input_of: Callable[[int], np.ndarray]) -> np.ndarray | None:
+    """numpy's answer for ``rank`` (None where it gets none), asking ``input_of(i)`` for rank
+    i's input one rank at a time: of the root's input, of every rank's stacked in rank order, or
+    of every rank's combined left to right (``x0 ∘ x1 ∘ ...``), block ``rank`` of each where the
+    input is in blocks, else all of it."""
+    if not problem.has_output(rank):
+        return None
+    info = problem.info
+    sources = [problem.root] if info.input_at_root else range(problem.ranks)
+
+    def taken(source: int) -> np.ndarray:
+        x = input_of(source)
+        return x[rank] if info.blocked_input else x
+
+    if info.stacked_output:
+        return np.stack([taken(source) for source in sources])
+    result = np.array(taken(sources[0]), copy=True)
+    if info.reducing:
+        assert problem.op is not None
+        for source in sources[1:]:
+            problem.op.reduce_into(result, taken(source))
     return result
 
 
 def expected_outputs(problem: Problem,
                      inputs: Sequence[np.ndarray | None]) -> list[np.ndarray | None]:
-    """numpy's answer for every rank (None where a rank gets no result)."""
-    p, n = problem, problem.ranks
-    name = p.collective
-    if name == "broadcast":
-        whole: np.ndarray = np.asarray(inputs[p.root])
-        return [whole.copy() for _ in range(n)]
-    if name == "scatter":
-        blocks = np.asarray(inputs[p.root])
-        return [blocks[r].copy() for r in range(n)]
-    if name in ("gather", "allgather"):
-        stacked = np.stack([np.asarray(x) for x in inputs])
-        return [stacked.copy() if p.has_output(r) else None for r in range(n)]
-    if name == "alltoall":
-        arrays = [np.asarray(x) for x in inputs]
-        return [np.stack([x[r] for x in arrays]) for r in range(n)]
-    assert p.op is not None
-    reduced = reduce_in_rank_order(p.op, [np.asarray(x) for x in inputs])
-    if name == "reduce_scatter":
-        return [reduced[r].copy() for r in range(n)]
-    return [reduced.copy() if p.has_output(r) else None for r in range(n)]
+    """numpy's answer for every rank (None where a rank gets none)."""
+    arrays = [None if x is None else np.asarray(x) for x in inputs]
+    input_of = arrays.__getitem__
+    if problem.info.blocked_input:  # each rank's answer is made of its own blocks
+        return [expected_output(problem, rank, input_of) for rank in range(problem.ranks)]
+    first = problem.root if problem.info.output_at_root else 0  # the same everywhere
+    shared = expected_output(problem, first, input_of)
+    assert shared is not None
+    return [shared.copy() if problem.has_output(rank) else None for rank in range(problem.ranks)]
 
 
 def expected_provenance(problem: Problem, rank: int) -> np.ndarray | None:
@@ -248,22 +252,17 @@ def expected_provenance(problem: Problem, rank: int) -> np.ndarray | None:
     span = problem.output_span(rank)
     if span is None:
         return None
-    n, c, name = problem.ranks, problem.count, problem.collective
+    n, c, info = problem.ranks, problem.count, problem.info
     expected = np.zeros((span[1] - span[0], n, problem.input_count), dtype=np.int64)
     q = np.arange(c)
+    taken = rank * c + q if info.blocked_input else q  # block ``rank`` of an input in blocks
     everyone = np.arange(n)[:, None]
-    if name == "broadcast":
-        expected[q, problem.root, q] = 1
-    elif name == "scatter":
-        expected[q, problem.root, rank * c + q] = 1
-    elif name in ("gather", "allgather"):
-        expected[everyone * c + q, everyone, q] = 1
-    elif name in ("reduce", "allreduce"):
-        expected[q, everyone, q] = 1
-    elif name == "reduce_scatter":
-        expected[q, everyone, rank * c + q] = 1
-    elif name == "alltoall":
-        expected[everyone * c + q, everyone, rank * c + q] = 1
+    if info.stacked_output:  # block i of the result from rank i
+        expected[everyone * c + q, everyone, taken] = 1
+    elif info.reducing:  # from every rank
+        expected[q, everyone, taken] = 1
+    else:  # from the root
+        expected[q, problem.root, taken] = 1
     return expected
 
 
