@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from collectives.catalogue import collective_info
 from collectives.errors import InvalidInputError
 from collectives.ops import Op
 from collectives.spec import Problem
@@ -163,7 +164,7 @@ def fastest_algorithm(calibration: Calibration, collective: str, nbytes: int, ra
     if not candidates:
         raise InvalidInputError(f"expected at least one {collective} algorithm to choose from, "
                                 "got none")
-    blocks = 1 if collective in ("broadcast", "reduce", "allreduce") else ranks
+    blocks = collective_info(collective).blocks(ranks)
     problem = Problem(collective, ranks, (nbytes // blocks,), np.dtype(np.uint8), 0, op)
     times = [calibration.predict(problem, name) for name in candidates]
     return candidates[int(np.argmin(times))]

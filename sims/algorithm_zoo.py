@@ -14,7 +14,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from collectives.catalogue import CATALOGUE, COLLECTIVES, REDUCING, runnable_algorithms
+from collectives.catalogue import (
+    CATALOGUE,
+    COLLECTIVES,
+    REDUCING,
+    collective_info,
+    runnable_algorithms,
+)
 from collectives.costs import reference_cost
 from collectives.errors import UnsupportedError
 from collectives.ops import resolve_op
@@ -37,7 +43,7 @@ def _op(collective: str):
 
 def _count_for(collective: str, ranks: int, nbytes: int) -> int:
     """Elements per block (or per buffer) that make the reference's K = ``nbytes``."""
-    blocks = 1 if collective in ("broadcast", "reduce", "allreduce") else ranks
+    blocks = collective_info(collective).blocks(ranks)
     return max(nbytes // (blocks * DTYPE.itemsize), 1)
 
 

@@ -26,8 +26,6 @@ import numpy as np
 
 from collectives.spec import Problem, example_input
 
-IN_PLACE: frozenset[str] = frozenset({"allreduce", "reduce", "alltoall", "broadcast"})
-
 
 @dataclass
 class Buffers:
@@ -53,7 +51,7 @@ class Buffers:
             target = np.empty(out_shape, dtype=p.dtype)
             target.fill(0)  # np.zeros would map zero pages lazily
         inplace = None
-        if p.collective in IN_PLACE and source is not None:
+        if p.info.in_place and source is not None:
             inplace = source.copy()
         return cls(source, target, inplace)
 
@@ -76,28 +74,25 @@ def call_for(communicator: Any, problem: Problem, algorithm: str, buffers: Buffe
 
     if algorithm == BUILTIN and (problem.op is None or problem.op.predefined):
         return builtin_call(communicator, problem, buffers, in_place)
-    p, b = problem, buffers
-    name = p.collective
-    op = p.op.name if p.op is not None else None
-    method = getattr(communicator, name)
-    if in_place:
-        if name not in IN_PLACE:
-            raise ValueError(f"{name} has no in-place form")
-        if name == "broadcast":
-            return lambda: method(b.inplace, root=p.root, algorithm=algorithm)
-        if name == "reduce":
-            return lambda: method(b.inplace, op=op, root=p.root, algorithm=algorithm,
-                                  out=b.inplace if b.target is not None else None)
-        if name == "allreduce":
-            return lambda: method(b.inplace, op=op, algorithm=algorithm, out=b.inplace)
-        return lambda: method(b.inplace, algorithm=algorithm, out=b.inplace)
-    if name in ("broadcast", "scatter", "gather"):
-        return lambda: method(b.source, root=p.root, algorithm=algorithm, out=b.target)
-    if name == "reduce":
-        return lambda: method(b.source, op=op, root=p.root, algorithm=algorithm, out=b.target)
-    if name in ("allreduce", "reduce_scatter"):
-        return lambda: method(b.source, op=op, algorithm=algorithm, out=b.target)
-    return lambda: method(b.source, algorithm=algorithm, out=b.target)
+    p, b, info = problem, buffers, problem.info
+    method = getattr(communicator, p.collective)
+    op, root = (p.op.name if p.op is not None else None), p.root
+    if not in_place:
+        x, out = b.source, b.target
+    elif not info.in_place:
+        raise ValueError(f"{p.collective} has no in-place form")
+    elif p.collective == "broadcast":  # broadcast(buf) is in place by its signature
+        return lambda: method(b.inplace, root=root, algorithm=algorithm)
+    else:  # out= the input where this rank gets a result (reduce off the root reduces a copy)
+        x, out = b.inplace, b.inplace if b.target is not None else None
+    # one call per shape of arguments, its keywords written out (a call costs no dict of them)
+    if info.reducing and info.rooted:
+        return lambda: method(x, op=op, root=root, algorithm=algorithm, out=out)
+    if info.reducing:
+        return lambda: method(x, op=op, algorithm=algorithm, out=out)
+    if info.rooted:
+        return lambda: method(x, root=root, algorithm=algorithm, out=out)
+    return lambda: method(x, algorithm=algorithm, out=out)
 
 
 def builtin_call(communicator: Any, problem: Problem, buffers: Buffers,
@@ -117,7 +112,7 @@ def builtin_call(communicator: Any, problem: Problem, buffers: Buffers,
         return None if array is None else [array, datatype]
 
     if in_place:
-        if name not in IN_PLACE:
+        if not p.info.in_place:
             raise ValueError(f"{name} has no in-place form")
         if name == "broadcast":
             return lambda: comm.Bcast(typed(b.inplace), root)

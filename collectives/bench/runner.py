@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 
 from collectives.bench.bandwidth import algbw, busbw
-from collectives.bench.calls import IN_PLACE, Buffers, call_for
+from collectives.bench.calls import Buffers, call_for
 from collectives.bench.check import count_wrong, expected_for, poison
 from collectives.bench.copyprobe import slowest_times
 from collectives.bench.memory import MemoryWatch, PeakMemory, current_rss
@@ -73,7 +73,7 @@ class BenchConfig:
         counts = counts_for_sweep(self.collective, list(self.sizes), self.dtype, ranks)
         p = self.problem(ranks, max(counts, default=0))
         output = p.count * (ranks if p.output_shape(p.root) != p.block_shape else 1)
-        inputs = p.input_count * (2 if self.collective in IN_PLACE else 1)
+        inputs = p.input_count * (2 if p.info.in_place else 1)
         return p.itemsize * (inputs + output * (2 if self.check else 1) + p.work_size)
 
 
@@ -201,7 +201,7 @@ def run_sweep(comm: Any, communicator: Any, config: BenchConfig,
         nbytes = size_of_count(collective, count, config.dtype, ranks)
         buffers = Buffers.allocate(problem, rank, config.seed)
         expected = expected_for(problem, rank, config.seed) if config.check else None
-        modes = [False, True] if collective in IN_PLACE else [False]
+        modes = [False, True] if problem.info.in_place else [False]
         for algorithm in config.algorithms:
             if watch is not None:
                 watch.start()

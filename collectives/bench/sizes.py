@@ -15,14 +15,11 @@ import re
 
 import numpy as np
 
-from collectives.catalogue import check_collective
+from collectives.catalogue import collective_info
 from collectives.errors import InvalidInputError
 
 _UNITS = {"": 1, "K": 1024, "M": 1024**2, "G": 1024**3, "T": 1024**4}
 _SIZE = re.compile(r"^\s*(\d+)\s*([KMGT]?)(?:I?B)?\s*$", re.IGNORECASE)
-
-# Collectives whose S is one rank's buffer; the others' S is all N blocks together.
-_ONE_BUFFER = frozenset({"broadcast", "reduce", "allreduce"})
 
 
 def parse_size(text: str | int) -> int:
@@ -66,9 +63,9 @@ def size_sweep(min_bytes: int, max_bytes: int, factor: float = 2) -> list[int]:
 
 
 def blocks_in_size(collective: str, ranks: int) -> int:
-    """How many blocks of ``count`` elements make up the size S: 1 or N."""
-    check_collective(collective)
-    return 1 if collective in _ONE_BUFFER else ranks
+    """How many blocks of ``count`` elements make up the size S: 1 or N, as in the reference's
+    K."""
+    return collective_info(collective).blocks(ranks)
 
 
 def count_for_size(collective: str, nbytes: int, dtype: np.dtype | str, ranks: int) -> int:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import argparse
 import json
 
-from collectives.catalogue import CATALOGUE, COLLECTIVES, runnable_algorithms
+from collectives.catalogue import CATALOGUE, COLLECTIVES, REDUCING, runnable_algorithms
 from collectives.errors import InvalidInputError
 from collectives.ops import OP_NAMES
 
@@ -88,8 +88,7 @@ def run(args: argparse.Namespace) -> int:
 
 def _print_table(args: argparse.Namespace, calibration, ranks: int, rows: list[dict]) -> None:
     print(f"# {args.collective}, N={ranks}, {args.datatype}"
-          + (f" {args.op}" if args.collective in ("reduce", "allreduce", "reduce_scatter")
-             else "")
+          + (f" {args.op}" if args.collective in REDUCING else "")
           + f"; model: alpha {calibration.alpha * 1e6:.2f} us, "
             f"{calibration.bandwidth / 1e9:.2f} GB/s, gamma {calibration.gamma:.3g} s/B, "
             f"overhead {calibration.overhead * 1e6:.2f} us per call")

@@ -13,7 +13,7 @@ import sys
 
 import numpy as np
 
-from collectives.catalogue import algorithm_info
+from collectives.catalogue import algorithm_info, collective_info
 from collectives.cli.common import (
     add_call_arguments,
     add_network_arguments,
@@ -150,8 +150,7 @@ def run(args: argparse.Namespace) -> int:
     n = result.ranks
     print(f"{result.collective} / {result.algorithm}: N={n}, count={result.count} "
           f"{result.dtype}" + (f", op={result.op}" if result.op else "")
-          + (f", root={result.root}" if result.collective in ("broadcast", "scatter", "gather",
-                                                                "reduce") else "")
+          + (f", root={result.root}" if collective_info(result.collective).rooted else "")
           + (f", segments={result.segments}" if result.segments > 1 else ""))
     print(f"steps: {result.num_steps} (reference {reference.steps})")
     print("bytes sent per rank:")
