@@ -2,8 +2,9 @@
 
 One record per collective says what it computes and how its buffers are laid out; one per
 algorithm what it demands. The simulator, the MPI side and the reference costs register code
-under these names; what an algorithm can refuse (a non-commutative op, N not a power of two) is
-decided here once, with an error that names an algorithm that can do the job.
+under these names (tests/test_registries.py holds each registry to the catalogue's names); what
+an algorithm can refuse (a non-commutative op, N not a power of two) is decided here once, with an
+error that names an algorithm that can do the job.
 """
 
 from __future__ import annotations

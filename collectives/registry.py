@@ -1,11 +1,16 @@
-"""Registries that map algorithm names to code, one per implementation (simulator, MPI).
+"""Registries that map algorithm names to code, one per implementation (simulator, MPI) and one
+for the reference costs.
 
-An unknown name fails with the list of the valid ones, like SimGrid's collective selector.
+An unknown name fails with the list of the valid ones, like SimGrid's collective selector. An
+algorithm registers itself when its module is imported, and :func:`import_modules` imports every
+module of a package, so a new module needs no list.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import pkgutil
+from collections.abc import Callable, Iterable
+from importlib import import_module
 from typing import Generic, TypeVar
 
 from collectives.catalogue import COLLECTIVES, check_collective
@@ -48,3 +53,10 @@ class Registry(Generic[Impl]):
         """The algorithm names registered for ``collective``, in registration order."""
         check_collective(collective)
         return list(self._table[collective])
+
+
+def import_modules(package: str, path: Iterable[str]) -> None:
+    """Import every module of ``package`` (whose ``__path__`` is ``path``), in name order, so
+    the algorithms they hold register themselves."""
+    for module in pkgutil.iter_modules(path):
+        import_module(f"{package}.{module.name}")

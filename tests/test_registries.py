@@ -8,7 +8,18 @@ import pytest
 from collectives.catalogue import CATALOGUE, COLLECTIVES
 from collectives.costs import COSTS, reference_cost
 from collectives.errors import UnknownAlgorithmError
+from collectives.mpi.registry import BUILTIN, MPI_ALGORITHMS
+from collectives.sim import SIM_ALGORITHMS
 from collectives.spec import Problem
+
+# What each registry is, and where a name it lacks is added.
+REGISTRIES = {
+    "simulator": (lambda c: SIM_ALGORITHMS.names(c),
+                  "@register schedule in collectives/sim/algorithms/"),
+    "MPI": (lambda c: [name for name in MPI_ALGORITHMS.names(c) if name != BUILTIN],
+            "@register function in collectives/mpi/algorithms/"),
+    "cost": (lambda c: COSTS.names(c), "@cost function in collectives/costs/{collective}.py"),
+}
 
 
 def _difference(listed: list[str], registered: list[str], where: str) -> list[str]:
@@ -20,11 +31,14 @@ def _difference(listed: list[str], registered: list[str], where: str) -> list[st
     return lines
 
 
+@pytest.mark.parametrize("registry", REGISTRIES)
 @pytest.mark.parametrize("collective", COLLECTIVES)
-def test_every_catalogued_algorithm_has_a_reference_cost(collective):
-    """The cost registry holds exactly the catalogue's algorithms of each collective."""
-    problems = _difference(list(CATALOGUE[collective]), COSTS.names(collective),
-                           f"@cost in collectives/costs/{collective}.py")
+def test_every_catalogued_algorithm_is_registered(collective, registry):
+    """The simulator's registry, the MPI registry less ``mpi`` and the cost registry each hold
+    exactly the catalogue's algorithms of each collective."""
+    names, where = REGISTRIES[registry]
+    problems = _difference(list(CATALOGUE[collective]), names(collective),
+                           where.format(collective=collective))
     assert not problems, f"{collective}: " + "; ".join(problems)
 
 

@@ -4,7 +4,7 @@ These are the figures of ``collectives.md``'s cost table, written from the formu
 uneven-chunk form where N does not divide the count) and not from the schedules, so a test can
 hold each schedule to them. One module per collective, named for it, holds the cost function of
 each of its algorithms, registered with ``@cost(collective, algorithm)``
-(:mod:`collectives.costs.reference`); importing this package imports them all.
+(:mod:`collectives.costs.reference`); importing this package imports every module in it.
 
 The time is the table's (``K(N-1)/N`` as it stands), so it is the simulator's on uniform fully
 connected links when N divides the count. Rows the table lacks are composed of rows it has:
@@ -18,14 +18,11 @@ exactly (:mod:`collectives.costs.halving`). Bruck all-to-all is exact for any N 
 
 from __future__ import annotations
 
-from importlib import import_module
-
-from collectives.catalogue import COLLECTIVES
 from collectives.costs.reference import COSTS, ReferenceCost, cost
+from collectives.registry import import_modules
 from collectives.spec import Problem
 
-for _collective in COLLECTIVES:  # costs/<collective>.py registers its algorithms' costs
-    import_module(f"{__name__}.{_collective}")
+import_modules(__name__, __path__)  # costs/<collective>.py registers its algorithms' costs
 
 
 def reference_cost(problem: Problem, algorithm: str) -> ReferenceCost:

@@ -1,27 +1,6 @@
-"""The simulator's algorithms, one module each; importing this package registers them all."""
+"""The simulator's algorithms, one module each; importing this package imports every module in
+it, which registers them all (a new module needs no list)."""
 
-from collectives.sim.algorithms import (  # noqa: F401
-    binomial_broadcast,
-    binomial_gather,
-    binomial_reduce,
-    binomial_reduce_scatter,
-    binomial_scatter,
-    bruck_allgather,
-    bruck_alltoall,
-    double_binary_tree_allreduce,
-    linear_gather,
-    linear_scatter,
-    pairwise_alltoall,
-    pairwise_reduce_scatter,
-    pipeline_broadcast,
-    rabenseifner_allreduce,
-    rabenseifner_reduce,
-    recursive_doubling_allgather,
-    recursive_doubling_allreduce,
-    recursive_halving_reduce_scatter,
-    ring_allgather,
-    ring_allreduce,
-    ring_reduce_scatter,
-    scatter_allgather_broadcast,
-    tree_allreduce,
-)
+from collectives.registry import import_modules
+
+import_modules(__name__, __path__)
