@@ -13,7 +13,7 @@ import sys
 
 import numpy as np
 
-from collectives.catalogue import algorithm_info, collective_info
+from collectives.catalogue import CATALOGUE, algorithm_info, collective_info
 from collectives.cli.common import (
     add_call_arguments,
     add_network_arguments,
@@ -42,9 +42,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Arguments of ``sim``."""
     add_call_arguments(parser)
     parser.add_argument("--ranks", "-n", type=int, required=True, help="number of ranks N")
+    pipelining = ", ".join(f"{info.collective} {info.name}" for algorithms in CATALOGUE.values()
+                           for info in algorithms.values() if info.pipelines)
     parser.add_argument("--segments", "-S", type=int, default=1, metavar="S",
-                        help="cut the data into S segments (algorithms that pipeline: "
-                             "broadcast pipeline, allreduce double_binary_tree); default 1")
+                        help=f"cut the data into S segments (algorithms that pipeline: "
+                             f"{pipelining}); default 1")
     mode = parser.add_mutually_exclusive_group()
     mode.add_argument("--count-only", action="store_true",
                       help="move no data, only count steps and bytes (default above "

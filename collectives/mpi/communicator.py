@@ -36,8 +36,8 @@ ring for large ones, one that keeps rank order for a non-commutative op. Scratch
 reused from call to call (reduce-scatter's working buffer too), so a loop of calls allocates
 nothing after the first.
 
-``segments=S`` cuts the data into S pieces for an algorithm that pipelines (``pipeline``
-broadcast, ``double_binary_tree`` all-reduce); every other algorithm refuses S > 1.
+``segments=S`` cuts the data into S pieces for an algorithm that pipelines (the catalogue's
+``pipelines``); every other algorithm refuses S > 1, naming those that can.
 
 Every call runs on a private duplicate of the communicator made once (``comm.Dup()``), so its
 messages never match the caller's own. Bad input raises on the rank that gave it, before any
