@@ -3,6 +3,9 @@ a new algorithm fails here, saying which piece."""
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
+
 import pytest
 
 from collectives.catalogue import CATALOGUE, COLLECTIVES
@@ -11,6 +14,8 @@ from collectives.errors import UnknownAlgorithmError
 from collectives.mpi.registry import BUILTIN, MPI_ALGORITHMS
 from collectives.sim import SIM_ALGORITHMS
 from collectives.spec import Problem
+
+README = Path(__file__).resolve().parent.parent / "README.md"
 
 # What each registry is, and where a name it lacks is added.
 REGISTRIES = {
@@ -40,6 +45,29 @@ def test_every_catalogued_algorithm_is_registered(collective, registry):
     problems = _difference(list(CATALOGUE[collective]), names(collective),
                            where.format(collective=collective))
     assert not problems, f"{collective}: " + "; ".join(problems)
+
+
+def _readme_algorithms() -> set[tuple[str, str]]:
+    """(collective, algorithm) of every row of the README's table of algorithms (a row may name
+    several collectives and several algorithms)."""
+    text = README.read_text(encoding="utf-8")
+    table = text[text.index("| collective | algorithm | steps |"):].split("\n\n")[0]
+    pairs = set()
+    for row in table.splitlines()[2:]:
+        collectives, algorithms = row.split("|")[1:3]
+        for collective in collectives.split(","):
+            pairs |= {(collective.strip(), name) for name in re.findall(r"`(\w+)`", algorithms)}
+    return pairs
+
+
+def test_the_readme_table_lists_every_catalogued_algorithm():
+    """The README's table of algorithms has a row for each algorithm of the catalogue, and no
+    other."""
+    listed = {(c, a) for c in COLLECTIVES for a in CATALOGUE[c]}
+    in_readme = _readme_algorithms()
+    assert not listed - in_readme, f"README.md's table lacks {sorted(listed - in_readme)}"
+    assert not in_readme - listed, f"README.md's table names {sorted(in_readme - listed)}, " \
+        "which the catalogue does not list"
 
 
 def test_an_unknown_algorithm_has_no_cost_and_the_error_lists_the_known():
