@@ -32,14 +32,15 @@ def allgather_blocks(step: int, size: int) -> int:
     return min(distance, size - distance)
 
 
-def alltoall_indices(step: int, size: int) -> np.ndarray:
-    """The block indices (by distance) that travel at all-to-all step ``step``."""
-    indices = np.arange(size, dtype=np.int64)
-    return indices[(indices >> step) & 1 == 1]
+def travels(distance: np.ndarray, step: int) -> np.ndarray:
+    """Whether the all-to-all block of each ``distance`` travels at step ``step``: bit ``step``
+    of its distance is set."""
+    return (distance >> step) & 1 == 1
 
 
 def alltoall_runs(step: int, size: int) -> list[tuple[int, int]]:
-    """Those indices as runs of consecutive ones: (first, how many)."""
+    """The distances of 0..N-1 that travel at step ``step`` (:func:`travels`), as runs of
+    consecutive ones: (first, how many)."""
     distance = 1 << step
     return [(first, min(distance, size - first))
             for first in range(distance, size, 2 * distance)]

@@ -5,7 +5,10 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
+from collectives.bruck import alltoall_runs, bruck_steps, travels
 from collectives.fold import (
     fold_partner,
     folded_rank,
@@ -228,3 +231,13 @@ def test_largest_power_of_two_needs_a_rank():
     """Size 0 has no power of two below it."""
     with pytest.raises(ValueError, match=r"expected a size >= 1, got 0"):
         largest_power_of_two(0)
+
+
+@given(st.integers(min_value=1, max_value=300))
+def test_bruck_runs_are_the_distances_that_travel(size):
+    """The MPI side's runs of travelling blocks cover exactly the distances the simulator moves."""
+    distances = np.arange(size, dtype=np.int64)
+    for step in range(bruck_steps(size)):
+        from_runs = sorted(first + k for first, length in alltoall_runs(step, size)
+                           for k in range(length))
+        assert from_runs == distances[travels(distances, step)].tolist()

@@ -27,7 +27,7 @@ from collections.abc import Iterator
 
 import numpy as np
 
-from collectives.bruck import bruck_steps
+from collectives.bruck import bruck_steps, travels
 from collectives.sim.registry import register
 from collectives.sim.schedule import Step
 from collectives.spec import Problem
@@ -51,7 +51,7 @@ def bruck_alltoall(problem: Problem) -> Iterator[Step]:
     rank, distance = (grid.reshape(-1) for grid in np.meshgrid(
         np.arange(n, dtype=np.int64), np.arange(1, n, dtype=np.int64), indexing="ij"))
     for step in range(steps):
-        moving = (distance >> step) & 1 == 1
+        moving = travels(distance, step)
         origin = (rank - distance % (1 << step)) % n  # where the block came from
         here = _place(step, steps, rank, distance, n, count)
         peer = (rank + (1 << step)) % n
