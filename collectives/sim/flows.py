@@ -23,8 +23,9 @@ latencies, bandwidths and reductions) and runs them as an event simulation:
 - **Reduction.** The receiver is done ``gamma · r`` after the last byte arrived, r its reduced
   bytes. A transfer within a rank costs only that reduction.
 
-With ``send_buffer = 0`` and messages that never overlap on a link, every message takes what the
-step model gives it, and the flow time equals the dataflow time.
+With ``send_buffer = 0``, no reduction cost, every round one step, and messages that never
+overlap on a link, every message takes what the step model gives it, and the flow time equals the
+dataflow time (tests/test_flow_time.py holds every algorithm to that on direct links).
 """
 
 from __future__ import annotations
