@@ -7,12 +7,9 @@ at most one element). Both ends compute the cut from the length alone, so they a
 the bytes each rank sends each peer are the unsegmented step's: the traffic matrix is the
 simulator's.
 
-Segment size (measured on the benchmark machine, 2 ranks, 32 MiB received and added per step,
-median of 15): receive-and-add through two cache-sized buffers took 6.4 ms with 256 KiB
-segments, 5.0 ms with 1 MiB, 5.2 ms with 2 MiB, 7.1 ms with 4 MiB and 8.5 ms with 8 MiB,
-against 9.2 ms for one 32 MiB receive followed by one 32 MiB add: a 1 MiB segment and its
-partner stay in the 2 MiB L2 cache while they are added, and per-message overhead (about
-10 µs in Python) is still small beside the ~130 µs a segment takes.
+Segments are 1 MiB: a segment and its partner stay in a 2 MiB L2 cache while they are added,
+and per-message overhead is still small beside the time a segment takes (measured:
+docs/mpi.md).
 """
 
 from __future__ import annotations

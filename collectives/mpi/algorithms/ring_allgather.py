@@ -2,9 +2,8 @@
 (r - 1 - s) mod N from r - 1, straight into its place.
 
 The input is placed in the result before the first send, which goes from there: the
-neighbour reads a block still in the shared cache. Measured at N = 2, 16 MiB: 0.94-0.98x MPI's
-built-in so, 0.84-0.90x sending the first block from the caller's array and copying it into
-place while it travelled; blocks travel whole (:mod:`collectives.mpi.algorithms.ring_stream`).
+neighbour reads a block still in the shared cache (docs/mpi.md); blocks travel whole
+(:mod:`collectives.mpi.algorithms.ring_stream`).
 
 Assumes: nothing (any N). Cost: its schedule's (:mod:`collectives.sim.algorithms.ring_allgather`),
 message for message.

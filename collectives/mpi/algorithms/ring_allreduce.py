@@ -14,8 +14,7 @@ is added while the next arrives, from one of two segment buffers, so the scratch
 chunk (two 1 MiB buffers once a chunk exceeds 2 MiB), reused from call to call. The 2(N - 1)
 steps run as one stream (:mod:`collectives.mpi.algorithms.ring_stream`): a segment is sent on as
 soon as it is ready, so the segment reduced last in the reduce-scatter leaves at once as the
-all-gather's, and no rank waits for a whole step. Measured against the lock-step ring (median
-ratio to MPI's built-in, 16 MiB in place): N = 2 1.27x -> 1.33x, N = 4 1.05x -> 1.16x.
+all-gather's, and no rank waits for a whole step (why, measured: docs/mpi.md).
 Cost: its schedule's (:mod:`collectives.sim.algorithms.ring_allreduce`): the same bytes to the
 same peer in the same step.
 """

@@ -16,20 +16,14 @@ A partial result is needed only until its send completes (MPI: a send's buffer s
 until then); before a segment is combined into a place, the send from that place two steps
 earlier is completed. The right neighbour takes the messages in order, and that send left two
 blocks of segments earlier, so it has nearly always been taken: with one place written every
-step, ranks waited 3-5 ms per 16 MiB call at N = 4 for their right neighbour (4 ranks on 2
-cores), and the call took twice as long. No cycle of waits: rank r overwriting a segment waits
+step, ranks waited for their right neighbour and the call took twice as long (docs/mpi.md).
+No cycle of waits: rank r overwriting a segment waits
 only for rank r + 1 to have received an earlier message, which needs nothing of rank r + 1's
 later ones.
 
 Cost: its schedule's (:mod:`collectives.sim.algorithms.ring_reduce_scatter`), its messages cut
 into segments. Memory: two segment buffers (one when a block travels whole, at most 2 MiB) and, for
-N > 2, one spare block (K/N).
-
-Measured (benchmark, float32 sum, median of 5 per-run busbw ratios to MPI's built-in
-``Reduce_scatter_block``, runs of old and new code alternating), against the previous version
-that combined into a working buffer of N blocks and copied block r out: N = 2, 16 MiB 1.09 ->
-1.71x, 64 MiB 2.63 -> 4.88x; N = 4, 16 MiB 0.92 -> 1.11x, 64 MiB 1.31 -> 1.51x. A second spare
-block (no wait at all at N = 4) measured the same (1.14x, 1.49x), so it is not kept.
+N > 2, one spare block (K/N); why one and not two: docs/mpi.md.
 """
 
 from __future__ import annotations
