@@ -10,7 +10,8 @@ model counts steps, bytes and reductions; it does not see how well each algorith
 here (the ring paths are segmented and overlap reduction with transfer, the others do not), so on
 this machine the thresholds below are the better guide for large messages.
 
-:func:`choose` is the whole policy, and a call's choice shows afterwards in
+:func:`choose` is the whole policy (kept, free of MPI, in :mod:`collectives.choice`, which the
+simulated world asks too), and a call's choice shows afterwards in
 ``Communicator.last_algorithm``. Every rank calls it with the same arguments, so every rank
 picks the same algorithm. A non-commutative op always gets an algorithm that keeps rank order.
 Below a collective's threshold the first candidate that is registered and takes the call (a
@@ -43,57 +44,16 @@ cores, MPICH 5.0.2). Times are out of place, N = 2 / N = 4:
 
 from __future__ import annotations
 
-from collectives.calibration import current_calibration, fastest_algorithm
-from collectives.catalogue import CATALOGUE, check_collective, check_supported
-from collectives.errors import UnsupportedError
+from collectives.choice import AUTO, IN_ORDER, LARGE, MIB, SMALL, choose_among
 from collectives.mpi.registry import BUILTIN, MPI_ALGORITHMS
 from collectives.ops import Op
 
-AUTO = "auto"
-
-MIB = 1024 * 1024
-
-# The algorithm for large messages (at or above the threshold), per collective.
-LARGE: dict[str, str] = {
-    "broadcast": "binomial", "scatter": "binomial", "gather": "binomial", "reduce": "binomial",
-    "allgather": "ring", "reduce_scatter": "ring", "allreduce": "ring", "alltoall": "pairwise",
-}
-# Below ``threshold`` bytes: the first of the candidates that is registered and takes the call.
-SMALL: dict[str, tuple[int, tuple[str, ...]]] = {
-    "allreduce": (2 * MIB, ("recursive_doubling", "tree")),
-    "allgather": (1 * MIB, ("bruck",)),
-    "reduce_scatter": (2 * MIB, ("pairwise",)),
-}
-# For a non-commutative op, which ring, pairwise and the halving algorithms cannot take.
-IN_ORDER: dict[str, str] = {"reduce_scatter": "binomial", "allreduce": "tree"}
+__all__ = ["AUTO", "IN_ORDER", "LARGE", "MIB", "SMALL", "choose"]
 
 
 def choose(collective: str, nbytes: int, size: int, op: Op | None = None) -> str:
     """The algorithm ``auto`` runs for ``collective`` on ``size`` ranks with a message of
     ``nbytes`` bytes (the reference's K: one rank's buffer for broadcast, reduce and all-reduce,
-    all N blocks for the others)."""
-    check_collective(collective)
-    calibration = current_calibration()
-    if calibration is not None:
-        candidates = [name for name in MPI_ALGORITHMS.names(collective)
-                      if name != BUILTIN and _takes(collective, name, op, size)]
-        return fastest_algorithm(calibration, collective, nbytes, size, candidates, op)
-    if op is not None and not op.commutative and collective in IN_ORDER:
-        return IN_ORDER[collective]
-    threshold, candidates = SMALL.get(collective, (0, ()))
-    if nbytes < threshold:
-        for name in candidates:
-            if _takes(collective, name, op, size):
-                return name
-    return LARGE[collective]
-
-
-def _takes(collective: str, name: str, op: Op | None, size: int) -> bool:
-    """True when ``name`` is registered on the MPI side and can take ``op`` on ``size`` ranks."""
-    if name not in MPI_ALGORITHMS.names(collective):
-        return False
-    try:
-        check_supported(CATALOGUE[collective][name], op, size)
-    except UnsupportedError:
-        return False
-    return True
+    all N blocks for the others), among the algorithms registered on the MPI side."""
+    registered = [name for name in MPI_ALGORITHMS.names(collective) if name != BUILTIN]
+    return choose_among(collective, nbytes, size, op, registered)
