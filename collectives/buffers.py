@@ -1,4 +1,5 @@
-"""Checks of the arrays a caller hands to a collective, made before any message is sent."""
+"""Checks of the arrays a caller hands to a collective, made before any message is sent (shared by
+the MPI side and the simulated world; importing it never starts MPI)."""
 
 from __future__ import annotations
 
