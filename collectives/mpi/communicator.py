@@ -57,6 +57,7 @@ import numpy as np
 from mpi4py import MPI
 
 from collectives.catalogue import CATALOGUE, REDUCING, ROOTED, algorithm_info, check_supported
+from collectives.clock import ClockCalls
 from collectives.errors import CollectivesError, InvalidInputError
 from collectives.mpi.algorithms.builtin import check_builtin
 from collectives.mpi.auto import AUTO, LARGE, choose
@@ -81,8 +82,10 @@ def default_algorithm(collective: str, op: Op | None = None, *, nbytes: int, siz
     return choose(collective, nbytes, size, op)
 
 
-class Communicator:
-    """The collectives of this package on a private duplicate of an mpi4py intracommunicator."""
+class Communicator(ClockCalls):
+    """The collectives of this package on a private duplicate of an mpi4py intracommunicator
+    (with :mod:`collectives.clock`'s ``compute``, ``measure`` and ``phase``, which do nothing
+    here but check their arguments)."""
 
     def __init__(self, comm: MPI.Intracomm) -> None:
         if not isinstance(comm, MPI.Intracomm) or comm == MPI.COMM_NULL:
