@@ -1,0 +1,433 @@
+"""A simulated world: N ranks run a per-rank program in one process, with MPI's API and a clock.
+
+    >>> from collectives.sim.world import run_world
+    >>> from collectives.sim.network import fully_connected
+    >>> def program(comm, x):
+    ...     comm.compute(1e-3)                          # this rank computed for 1 ms
+    ...     return comm.allreduce(x * comm.rank, algorithm="ring")
+    >>> world = run_world(program, 8, np.ones(1024), network=fully_connected(8))
+    >>> world.results[3]                                # rank 3's return value
+    >>> world.calls[0].algorithm, world.calls[0].end    # 'ring', when it ended on the clock
+    >>> world.compute, world.wait, world.communicate    # seconds per rank
+    >>> world.write_chrome_trace("world.json")          # open it in Perfetto
+
+``program(comm, *args, **kwargs)`` runs once per rank, each in its own thread; ``comm`` is a
+:class:`~collectives.sim.world_comm.WorldCommunicator`, whose collectives take the arguments
+and give the results of :class:`collectives.mpi.Communicator`, so the same program runs under
+``mpiexec`` with the real one (:func:`collectives.world.communicator` hands each its own).
+The ranks share one process: a module-level array is one array for all of them.
+
+**Collectives.** A rank's k-th call meets every other rank's k-th call
+(:mod:`collectives.sim.rendezvous`); they must agree on it (:mod:`collectives.sim.world_calls`),
+and the last to arrive runs it for all. The first call of each signature runs through the
+simulator's engine (:class:`~collectives.sim.engine.Simulation`: every step-model check, bytes,
+traffic, the time on the network); later ones replay the engine's steps on the new data
+(:mod:`collectives.sim.replay`, ``replay=False`` runs the engine every time). Results are the
+engine's bits.
+
+**Clock.** Every rank has a simulated clock from 0. ``comm.compute(seconds)`` and
+``with comm.measure(scale=s):`` (the block's CPU time × s) move it on. A collective starts when
+its last rank arrives (each rank waits from its own arrival to then) and lasts the simulator's
+time for the call on ``network`` (``time_model``: ``"flow"``, :meth:`SimResult.flow_time`, the
+default; ``"dataflow"``; or ``"step"``, the sum of step times); every rank leaves it at its end.
+Without a network collectives take no time. A rank's time splits into computing, waiting and
+communicating.
+
+**Failures are loud.** Ranks that disagree on a call raise
+:class:`~collectives.errors.MismatchError` on every rank, naming each rank's call; a rank that
+raises unwinds every other at its next (or current) call, and :meth:`World.run` re-raises the
+error of the lowest failing rank; a rank that returns meets the others once more, so a rank
+still calling a collective fails instead of waiting. Only a rank that never calls again (an
+endless loop) can hang the world.
+
+Cost per call: one meeting of N threads (a thread switch per waiting rank) and a replay (a few
+numpy calls per step); the first call of a signature costs a full engine run (and its flow
+time). Plans are kept per World, 64 signatures at most.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from collectives.catalogue import BLOCKED_INPUT
+from collectives.errors import InvalidInputError, MismatchError
+from collectives.ops import Op
+from collectives.sim.engine import SimResult, Simulation
+from collectives.sim.network import Network
+from collectives.sim.rendezvous import Meeting, PeerFailed, Raise
+from collectives.sim.replay import Replay
+from collectives.sim.timing import format_seconds
+from collectives.sim.world_calls import (
+    FINISHED,
+    FINISHED_REQUEST,
+    TRAFFIC,
+    Request,
+    mismatch_message,
+)
+from collectives.sim.world_comm import WorldCommunicator
+from collectives.spec import Problem
+
+TIME_MODELS: tuple[str, ...] = ("flow", "dataflow", "step")
+
+_PLANS_KEPT = 64
+
+_local = threading.local()
+
+
+def current_communicator() -> WorldCommunicator | None:
+    """The communicator of the simulated rank running in this thread, or None outside a world."""
+    return getattr(_local, "comm", None)
+
+
+@dataclass(frozen=True)
+class CallRecord:
+    """One collective call of the world, as every rank made it."""
+
+    index: int  #: its place among the world's collective calls, from 0
+    collective: str
+    algorithm: str  #: the algorithm that ran
+    asked: str | None  #: what rank 0's program asked for (``auto`` or a name)
+    count: int  #: elements per block or per buffer (:mod:`collectives.spec`)
+    dtype: np.dtype
+    root: int | None  #: rooted collectives only
+    op: str | None  #: reducing collectives only
+    segments: int
+    phase: str | None  #: the phase it was called in (``comm.phase``)
+    nbytes: int  #: the reference's K
+    bytes_sent: int  #: bytes all ranks sent in it
+    steps: int
+    start: float  #: seconds on the clock: when the last rank arrived
+    end: float
+    arrivals: np.ndarray = field(repr=False)  #: per rank: when it arrived
+    sim: SimResult = field(repr=False)  #: the engine's run of this signature (no outputs)
+
+    @property
+    def duration(self) -> float:
+        """Seconds the collective took on the network."""
+        return self.end - self.start
+
+    @property
+    def name(self) -> str:
+        """``allreduce/ring`` (and `` in phase`` when it has one)."""
+        text = f"{self.collective}/{self.algorithm}"
+        return text if self.phase is None else f"{text} in {self.phase}"
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready copy."""
+        return {"index": self.index, "collective": self.collective, "algorithm": self.algorithm,
+                "asked": self.asked, "count": self.count, "dtype": str(self.dtype),
+                "root": self.root, "op": self.op, "segments": self.segments, "phase": self.phase,
+                "nbytes": self.nbytes, "bytes_sent": self.bytes_sent, "steps": self.steps,
+                "start": self.start, "end": self.end, "arrivals": self.arrivals.tolist()}
+
+
+@dataclass
+class WorldResult:
+    """What a run of the world gave: every rank's result, every call, every rank's time."""
+
+    ranks: int
+    network: Network | None
+    time_model: str
+    results: list[Any]  #: each rank's return value, by rank
+    calls: list[CallRecord]
+    clock: np.ndarray  #: per rank: its clock when its program returned, seconds
+    compute: np.ndarray  #: per rank: seconds computing
+    wait: np.ndarray  #: per rank: seconds waiting for the last rank of a collective
+    communicate: np.ndarray  #: per rank: seconds in collectives
+    traffic: np.ndarray  #: N×N bytes from row rank to column rank, summed over every call
+    computations: list[list[tuple[float, float, str]]] = field(repr=False)
+    """per rank: (start, seconds, label) of every computation, in order"""
+
+    def __repr__(self) -> str:
+        return (f"<WorldResult: {self.ranks} ranks, {len(self.calls)} collective calls, "
+                f"{self.total_bytes} bytes, time {format_seconds(self.time)}>")
+
+    @property
+    def time(self) -> float:
+        """Seconds until the last rank returned."""
+        return float(self.clock.max(initial=0.0))
+
+    @property
+    def bytes_sent(self) -> np.ndarray:
+        """Bytes each rank sent over the program."""
+        return self.traffic.sum(axis=1)
+
+    @property
+    def total_bytes(self) -> int:
+        """Bytes all ranks sent over the program."""
+        return int(self.traffic.sum())
+
+    def summary(self) -> str:
+        """A few lines: calls, bytes, the time and each rank's split of it."""
+        kinds: dict[str, int] = {}
+        for call in self.calls:
+            kinds[f"{call.collective}/{call.algorithm}"] = kinds.get(
+                f"{call.collective}/{call.algorithm}", 0) + 1
+        made = ", ".join(f"{name} x{count}" for name, count in kinds.items()) or "none"
+        where = self.network.describe() if self.network is not None else "no network (untimed)"
+        lines = [f"world: {self.ranks} simulated ranks on {where}, {self.time_model} time",
+                 f"collective calls: {len(self.calls)} ({made}); {self.total_bytes} bytes sent",
+                 f"time: {format_seconds(self.time)}",
+                 f"{'rank':>6} {'compute':>12} {'wait':>12} {'communicate':>12}"]
+        rows = range(self.ranks) if self.ranks <= 16 else ()
+        for rank in rows:
+            lines.append(f"{rank:>6} {format_seconds(self.compute[rank]):>12} "
+                         f"{format_seconds(self.wait[rank]):>12} "
+                         f"{format_seconds(self.communicate[rank]):>12}")
+        if not rows:
+            for name, reduce in (("min", np.min), ("mean", np.mean), ("max", np.max)):
+                lines.append(f"{name:>6} " + " ".join(
+                    f"{format_seconds(float(reduce(part))):>12}"
+                    for part in (self.compute, self.wait, self.communicate)))
+        return "\n".join(lines)
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready summary (without the ranks' results)."""
+        return {"ranks": self.ranks, "time_model": self.time_model,
+                "network": None if self.network is None else self.network.describe(),
+                "time": self.time, "clock": self.clock.tolist(),
+                "compute": self.compute.tolist(), "wait": self.wait.tolist(),
+                "communicate": self.communicate.tolist(), "traffic": self.traffic.tolist(),
+                "total_bytes": self.total_bytes,
+                "calls": [call.to_dict() for call in self.calls]}
+
+    def chrome_trace(self) -> dict[str, Any]:
+        """Trace Event Format: computing, waiting and collectives per rank on one timeline
+        (:mod:`collectives.sim.world_trace`)."""
+        from collectives.sim.world_trace import world_trace
+
+        return world_trace(self)
+
+    def write_chrome_trace(self, path: str | Path) -> dict[str, Any]:
+        """Write :meth:`chrome_trace` to ``path`` as JSON and return it."""
+        import json
+
+        trace = self.chrome_trace()
+        Path(path).write_text(json.dumps(trace))
+        return trace
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """A call signature's engine run, replay and time."""
+
+    sim: SimResult
+    replay: Replay | None
+    seconds: float
+
+
+class World:
+    """``ranks`` simulated ranks, collectives on ``network`` (untimed without one) timed by
+    ``time_model``; ``replay=False`` runs every call through the engine."""
+
+    def __init__(self, ranks: int, *, network: Network | None = None, time_model: str = "flow",
+                 replay: bool = True) -> None:
+        if isinstance(ranks, bool) or not isinstance(ranks, (int, np.integer)) or ranks < 1:
+            raise InvalidInputError(f"expected ranks, an integer >= 1, got {ranks!r}")
+        if network is not None and network.ranks != ranks:
+            raise InvalidInputError(f"expected a network of {ranks} ranks, got one of "
+                                    f"{network.ranks}: {network.describe()}")
+        if time_model not in TIME_MODELS:
+            raise InvalidInputError(f"expected a time model, one of {', '.join(TIME_MODELS)}; "
+                                    f"got {time_model!r}")
+        self.ranks = int(ranks)
+        self.network = network
+        self.time_model = time_model
+        self.replay = replay
+        self._plans: dict[tuple[Any, ...], _Plan] = {}
+        self._running = threading.Lock()
+
+    def __repr__(self) -> str:
+        where = "" if self.network is None else f" on {self.network.describe()}"
+        return f"World({self.ranks} ranks{where})"
+
+    def run(self, program: Callable[..., Any], *args: Any, **kwargs: Any) -> WorldResult:
+        """Run ``program(comm, *args, **kwargs)`` on every rank; the world's result, or the
+        lowest failing rank's error raised again."""
+        if not self._running.acquire(blocking=False):
+            raise InvalidInputError("expected a world that is not running, got one already "
+                                    "running a program; make another World")
+        try:
+            run = WorldRun(self)
+            return run.finish(run.start(program, args, kwargs))
+        finally:
+            self._running.release()
+
+    def plan(self, problem: Problem, algorithm: str, requests: Sequence[Request],
+             op: Op | None) -> tuple[_Plan, list[np.ndarray | None]]:
+        """The plan of this call's signature and the call's outputs (flat, per rank): the
+        engine's run the first time, a replay after."""
+        p = problem
+        key = (p.collective, p.count, p.dtype, p.root, None if op is None else op.name,
+               None if op is None else op.commutative, p.segments, algorithm)
+        plan = self._plans.get(key)
+        if plan is not None and plan.replay is not None:
+            buffers = plan.replay.run([request.data for request in requests], op)
+            return plan, [None if (span := p.output_span(rank)) is None
+                          else buffers[rank, span[0]:span[1]] for rank in range(p.ranks)]
+        blocked = p.collective in BLOCKED_INPUT or p.collective == "scatter"
+        shape = (p.ranks, p.count) if blocked else (p.count,)
+        inputs = [None if request.data is None else request.data.reshape(shape)
+                  for request in requests]
+        network = self.network if plan is None else None
+        sim = Simulation(p.collective, inputs, algorithm=algorithm, op=op or "sum", root=p.root,
+                         network=network, segments=p.segments, keep_transfers=True).run()
+        assert sim.outputs is not None
+        outputs = [None if output is None else output.reshape(-1) for output in sim.outputs]
+        if plan is None:
+            replay = Replay(sim_problem(p), [step.transfers for step in sim.steps]
+                            ) if self.replay else None  # type: ignore[misc]
+            plan = _Plan(replace(sim, outputs=None), replay, self._seconds(sim))
+            if len(self._plans) >= _PLANS_KEPT:
+                self._plans.clear()
+            self._plans[key] = plan
+        return plan, outputs
+
+    def _seconds(self, sim: SimResult) -> float:
+        if self.network is None:
+            return 0.0
+        if self.time_model == "flow":
+            return sim.flow_time()
+        value = sim.dataflow_time if self.time_model == "dataflow" else sim.time
+        assert value is not None
+        return float(value)
+
+
+def sim_problem(problem: Problem) -> Problem:
+    """``problem`` with its block flattened to ``(count,)``, as the engine ran it."""
+    return replace(problem, block_shape=(problem.count,))
+
+
+class WorldRun:
+    """One run of a world's program: the meeting, the clocks, the records (what the rank
+    threads share)."""
+
+    def __init__(self, world: World) -> None:
+        n = self.ranks = world.ranks
+        self.world = world
+        self.meeting = Meeting(n, self._serve)
+        self.clock = np.zeros(n)
+        self.compute = np.zeros(n)
+        self.wait = np.zeros(n)
+        self.communicate = np.zeros(n)
+        self.traffic = np.zeros((n, n), dtype=np.int64)
+        self.recording = [False] * n
+        self.recorded = np.zeros((n, n), dtype=np.int64)
+        self.computations: list[list[tuple[float, float, str]]] = [[] for _ in range(n)]
+        self.calls: list[CallRecord] = []
+        self._meetings = 0
+
+    # -- called by the ranks' threads ---------------------------------------------------------
+
+    def advance(self, rank: int, seconds: float, label: str) -> None:
+        """Rank ``rank`` computed for ``seconds``."""
+        self.meeting.check()
+        start = self.clock[rank]
+        self.clock[rank] = start + seconds
+        self.compute[rank] += seconds
+        self.computations[rank].append((float(start), seconds, label))
+
+    def start_recording(self, rank: int) -> None:
+        """Count rank ``rank``'s bytes from zero."""
+        self.recorded[rank] = 0
+        self.recording[rank] = True
+
+    # -- the run ------------------------------------------------------------------------------
+
+    def start(self, program: Callable[..., Any], args: tuple[Any, ...],
+              kwargs: dict[str, Any]) -> tuple[list[Any], list[BaseException | None]]:
+        """Run every rank's thread to its end; (results, errors) by rank."""
+        n = self.ranks
+        results: list[Any] = [None] * n
+        errors: list[BaseException | None] = [None] * n
+
+        def body(rank: int) -> None:
+            comm = WorldCommunicator(self, rank)
+            _local.comm = comm
+            try:
+                results[rank] = program(comm, *args, **kwargs)
+                self.meeting.meet(rank, FINISHED_REQUEST)
+            except PeerFailed:
+                pass
+            except BaseException as error:  # raised again by World.run
+                errors[rank] = error
+                self.meeting.abort()
+            finally:
+                _local.comm = None
+
+        threads = [threading.Thread(target=body, args=(rank,), name=f"world-rank-{rank}",
+                                    daemon=True) for rank in range(n)]
+        try:
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join()
+        except BaseException:  # ^C in the caller: unwind the ranks at their next call
+            self.meeting.abort()
+            raise
+        return results, errors
+
+    def finish(self, outcome: tuple[list[Any], list[BaseException | None]]) -> WorldResult:
+        """The world's result, or the lowest failing rank's error."""
+        results, errors = outcome
+        for rank, error in enumerate(errors):
+            if error is not None:
+                if hasattr(error, "add_note"):
+                    error.add_note(f"(raised on rank {rank} of a simulated world of "
+                                   f"{self.ranks} ranks)")
+                raise error
+        return WorldResult(self.ranks, self.world.network, self.world.time_model, results,
+                           self.calls, self.clock, self.compute, self.wait, self.communicate,
+                           self.traffic, self.computations)
+
+    def _serve(self, requests: list[Request]) -> list[Any]:
+        """The outcome of one meeting for every rank (run by the last rank to arrive)."""
+        index, self._meetings = self._meetings, self._meetings + 1
+        signature = requests[0].signature
+        if any(request.signature != signature for request in requests):
+            message = mismatch_message(index, [request.signature for request in requests])
+            return [Raise(MismatchError(message)) for _ in requests]
+        kind = requests[0].kind
+        if kind == FINISHED:
+            return [None] * self.ranks
+        if kind == TRAFFIC:
+            return [self.recorded.copy() for _ in requests]
+        return self._collective(requests)
+
+    def _collective(self, requests: list[Request]) -> list[np.ndarray | None]:
+        first = requests[0]
+        problem, algorithm = first.problem, first.signature[2]
+        assert problem is not None
+        plan, outputs = self.world.plan(problem, algorithm, requests, first.op)
+        arrivals = self.clock.copy()
+        start = float(arrivals.max())
+        end = start + plan.seconds
+        self.wait += start - arrivals
+        self.communicate += plan.seconds
+        self.clock[:] = end
+        traffic = plan.sim.traffic
+        self.traffic += traffic
+        for rank, recording in enumerate(self.recording):
+            if recording:
+                self.recorded[rank] += traffic[rank]
+        sim = plan.sim
+        self.calls.append(CallRecord(
+            len(self.calls), problem.collective, algorithm, first.asked, problem.count,
+            problem.dtype, first.signature[5], sim.op, problem.segments, first.signature[8],
+            problem.nbytes, sim.total_bytes, sim.num_steps, start, end, arrivals, sim))
+        return outputs
+
+
+def run_world(program: Callable[..., Any], ranks: int, *args: Any,
+              network: Network | None = None, time_model: str = "flow", replay: bool = True,
+              **kwargs: Any) -> WorldResult:
+    """Run ``program(comm, *args, **kwargs)`` on ``ranks`` simulated ranks (see the module
+    docstring); the world's result."""
+    return World(ranks, network=network, time_model=time_model, replay=replay).run(
+        program, *args, **kwargs)

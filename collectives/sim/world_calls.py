@@ -1,0 +1,115 @@
+"""What one rank of the simulated world asks for at a meeting, and the error when ranks disagree.
+
+A :class:`Request` carries the call's :attr:`~Request.signature`, which every rank must share:
+the kind of call, the collective, the algorithm that runs (after ``auto``), dtype, count (per
+block or per buffer, as :mod:`collectives.spec` counts), root (rooted collectives), op name
+(reducing ones), segments and the phase the call is made in. :func:`mismatch_message` names
+what differs and what each rank called, ranks grouped by value beyond eight of them.
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from collectives.ops import Op
+from collectives.spec import Problem
+
+COLLECTIVE = "collective"
+TRAFFIC = "traffic_matrix"
+FINISHED = "finished"
+
+# The fields of a collective's signature after its kind, as named in a mismatch.
+_FIELDS = ("collective", "algorithm", "dtype", "count", "root", "op", "segments", "phase")
+
+# Up to this many ranks a mismatch lists every rank; beyond, ranks with equal values are grouped.
+_LISTED = 8
+
+
+@dataclass(frozen=True, slots=True)
+class Request:
+    """One rank's call: what it must agree on, and what it brings."""
+
+    kind: str
+    signature: tuple[Any, ...]
+    problem: Problem | None = None
+    asked: str | None = None  #: the algorithm the program asked for (``auto``, a name)
+    data: np.ndarray | None = None  #: this rank's flat input (None where it brings none)
+    op: Op | None = None
+
+
+FINISHED_REQUEST = Request(FINISHED, (FINISHED,))
+TRAFFIC_REQUEST = Request(TRAFFIC, (TRAFFIC,))
+
+
+def collective_request(problem: Problem, algorithm: str, asked: str | None, phase: str | None,
+                       data: np.ndarray | None) -> Request:
+    """The request of a collective call on ``problem`` running ``algorithm``."""
+    p = problem
+    signature = (COLLECTIVE, p.collective, algorithm, p.dtype, p.count,
+                 p.root if p.collective in ("broadcast", "scatter", "gather", "reduce") else None,
+                 p.op.name if p.op is not None else None, p.segments, phase)
+    return Request(COLLECTIVE, signature, p, asked, data, p.op)
+
+
+def describe(signature: tuple[Any, ...]) -> str:
+    """``allreduce/ring float32 x100 op sum`` (with root, S and phase where they apply), or
+    ``program finished`` / ``traffic_matrix()``."""
+    kind = signature[0]
+    if kind == FINISHED:
+        return "program finished"
+    if kind == TRAFFIC:
+        return "traffic_matrix()"
+    _, collective, algorithm, dtype, count, root, op, segments, phase = signature
+    text = f"{collective}/{algorithm} {np.dtype(dtype)} x{count}"
+    if root is not None:
+        text += f" root {root}"
+    if op is not None:
+        text += f" op {op}"
+    if segments != 1:
+        text += f" S{segments}"
+    if phase is not None:
+        text += f" in phase {phase!r}"
+    return text
+
+
+def _show(field: str, value: Any) -> str:
+    if field in ("algorithm", "op", "phase"):
+        return repr(value)
+    return str(np.dtype(value)) if field == "dtype" else str(value)
+
+
+def _rank_ranges(ranks: list[int]) -> str:
+    """``rank 4`` or ``ranks 0-3, 5``."""
+    parts = []
+    for _, run in itertools.groupby(enumerate(ranks), key=lambda pair: pair[1] - pair[0]):
+        members = [rank for _, rank in run]
+        parts.append(str(members[0]) if len(members) == 1 else f"{members[0]}-{members[-1]}")
+    return f"rank{'s' if len(ranks) > 1 else ''} {', '.join(parts)}"
+
+
+def per_rank(values: list[str]) -> str:
+    """``rank 0: a, rank 1: b`` for up to eight ranks; ``ranks 0-6: a; rank 7: b`` beyond."""
+    if len(values) <= _LISTED:
+        return ", ".join(f"rank {rank}: {value}" for rank, value in enumerate(values))
+    groups: dict[str, list[int]] = {}
+    for rank, value in enumerate(values):
+        groups.setdefault(value, []).append(rank)
+    return "; ".join(f"{_rank_ranges(ranks)}: {value}" for value, ranks in groups.items())
+
+
+def mismatch_message(index: int, signatures: list[tuple[Any, ...]]) -> str:
+    """Why the ranks' calls number ``index`` (from 0) cannot meet: the fields that differ with
+    each rank's value, then each rank's whole call."""
+    calls = per_rank([describe(signature) for signature in signatures])
+    head = f"expected every rank to make the same call (call {index}), got "
+    if len({(s[0], s[1] if s[0] == COLLECTIVE else None) for s in signatures}) > 1:
+        return head + calls
+    differing = [(position, field) for position, field in enumerate(_FIELDS, start=1)
+                 if len({s[position] for s in signatures}) > 1]
+    fields = "; ".join(f"{field} {per_rank([_show(field, s[position]) for s in signatures])}"
+                       for position, field in differing)
+    return f"{head}different {', '.join(f for _, f in differing)}: {fields} (calls: {calls})"
