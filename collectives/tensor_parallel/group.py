@@ -1,16 +1,19 @@
 """The process group the tensor-parallel layers talk to: one rank's view of N ranks.
 
 Layer code is written per rank and calls :meth:`Group.allreduce`; a backend supplies the
-collective. Two backends exist: :class:`~collectives.tensor_parallel.sim_backend.SimGroup`
-(all ranks in one process, the library's simulator) and
-:class:`~collectives.tensor_parallel.mpi_backend.MpiGroup` (one rank per MPI process). Every call
-is logged with the bytes this rank sent, so a block's communication can be read afterwards.
+collective. :class:`CommunicatorGroup` all-reduces through a communicator with
+:class:`collectives.mpi.Communicator`'s API; two backends give it one:
+:class:`~collectives.tensor_parallel.sim_backend.SimGroup` (all ranks in one process, on the
+simulated world) and :class:`~collectives.tensor_parallel.mpi_backend.MpiGroup` (one rank per
+MPI process). Every call is logged with the bytes this rank sent, so a block's communication can
+be read afterwards.
 """
 
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -64,3 +67,22 @@ class Group(ABC):
     def bytes_sent(self, prefix: str = "") -> int:
         """Bytes this rank sent in the logged calls whose label starts with ``prefix``."""
         return sum(r.bytes_sent for r in self.records if r.label.startswith(prefix))
+
+
+class CommunicatorGroup(Group):
+    """A group over ``comm``, a :class:`collectives.mpi.Communicator` or a simulated rank's
+    :class:`~collectives.sim.world_comm.WorldCommunicator` (the same API).
+
+    Each all-reduce runs in the phase named by its label and inside the communicator's traffic
+    recorder; the bytes this rank sent are read from the recorded traffic matrix (gathered after
+    the call, outside the recording), so the log holds what the algorithm sent, not a formula.
+    """
+
+    def __init__(self, comm: Any, algorithm: str = "ring") -> None:
+        self.comm = comm
+        super().__init__(comm.rank, comm.size, algorithm)
+
+    def _allreduce(self, x: np.ndarray, label: str) -> tuple[np.ndarray, int]:
+        with self.comm.phase(label), self.comm.record_traffic():
+            result = self.comm.allreduce(x, op="sum", algorithm=self.algorithm)
+        return result, int(self.comm.traffic_matrix()[self.rank].sum())
