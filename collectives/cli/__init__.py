@@ -24,6 +24,7 @@ COMMANDS: dict[str, str] = {
     "calibrate": "collectives.cli.calibrate",
     "predict": "collectives.cli.predict",
     "netlab": "collectives.cli.netlab",
+    "run": "collectives.cli.run",
 }
 
 

@@ -4,6 +4,9 @@
     >>> result = simulate("allreduce", inputs, algorithm="ring")
     >>> result.bytes_sent, result.num_steps
 
+    >>> from collectives.sim import run_world          # per-rank programs, Communicator's API
+    >>> world = run_world(lambda comm: comm.allreduce(np.ones(4) * comm.rank), 8)
+
 Importing it never starts MPI.
 """
 
@@ -11,6 +14,9 @@ from collectives.sim import algorithms as _algorithms  # noqa: F401  (registers 
 from collectives.sim.engine import SimResult, Simulation, StepRecord, simulate
 from collectives.sim.registry import SIM_ALGORITHMS
 from collectives.sim.schedule import Action, Step, Transfer
+from collectives.sim.world import CallRecord, World, WorldResult, run_world
+from collectives.sim.world_comm import WorldCommunicator
 
-__all__ = ["SIM_ALGORITHMS", "Action", "SimResult", "Simulation", "Step", "StepRecord",
-           "Transfer", "simulate"]
+__all__ = ["SIM_ALGORITHMS", "Action", "CallRecord", "SimResult", "Simulation", "Step",
+           "StepRecord", "Transfer", "World", "WorldCommunicator", "WorldResult", "run_world",
+           "simulate"]
