@@ -19,7 +19,9 @@ print(",".join(started) or "none")
     "import collectives",
     "import collectives.sim\nfrom collectives.sim import Simulation, simulate",
     "import collectives.cli\ncollectives.cli.build_parser()",
-], ids=["collectives", "collectives.sim", "collectives.cli-parser"])
+    "import collectives.world\nfrom collectives.sim import run_world\n"
+    "run_world(lambda comm: collectives.world.communicator().allreduce([1.0]), 2)",
+], ids=["collectives", "collectives.sim", "collectives.cli-parser", "collectives.world"])
 def test_importing_does_not_import_mpi(imports):
     """In a fresh interpreter, the import (and building the CLI parser with every command)
     leaves mpi4py.MPI unimported, so no MPI runtime starts."""

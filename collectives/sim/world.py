@@ -142,7 +142,7 @@ class WorldResult:
     communicate: np.ndarray  #: per rank: seconds in collectives
     traffic: np.ndarray  #: N×N bytes from row rank to column rank, summed over every call
     computations: list[list[tuple[float, float, str]]] = field(repr=False)
-    """per rank: (start, seconds, label) of every computation, in order"""
+    """per rank: (start, seconds, label) of every computation longer than 0, in order"""
 
     def __repr__(self) -> str:
         return (f"<WorldResult: {self.ranks} ranks, {len(self.calls)} collective calls, "
@@ -326,12 +326,13 @@ class WorldRun:
     # -- called by the ranks' threads ---------------------------------------------------------
 
     def advance(self, rank: int, seconds: float, label: str) -> None:
-        """Rank ``rank`` computed for ``seconds``."""
+        """Rank ``rank`` computed for ``seconds`` (recorded unless 0)."""
         self.meeting.check()
-        start = self.clock[rank]
-        self.clock[rank] = start + seconds
-        self.compute[rank] += seconds
-        self.computations[rank].append((float(start), seconds, label))
+        if seconds:
+            start = self.clock[rank]
+            self.clock[rank] = start + seconds
+            self.compute[rank] += seconds
+            self.computations[rank].append((float(start), seconds, label))
 
     def start_recording(self, rank: int) -> None:
         """Count rank ``rank``'s bytes from zero."""
