@@ -86,7 +86,7 @@ def run_script(path: Path, world: World, argv: list[str]) -> Any:
 
 def run(args: argparse.Namespace) -> int:
     """Run the script and print the world's summary."""
-    script = input_file(args.script, "a script", "a Python file")
+    script = input_file(args.script, "a script", "file")
     json_path = output_file(args.json, "--json") if args.json else None
     trace_path = output_file(args.trace, "--trace") if args.trace else None
     network = network_from_args(args, args.topology or "fully_connected")

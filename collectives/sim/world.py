@@ -215,11 +215,14 @@ class WorldResult:
 
 @dataclass(frozen=True)
 class _Plan:
-    """A call signature's engine run, replay and time."""
+    """A call signature's engine run, replay and time (and the figures every call records)."""
 
     sim: SimResult
     replay: Replay | None
     seconds: float
+    nbytes: int
+    bytes_sent: int
+    steps: int
 
 
 class World:
@@ -259,10 +262,11 @@ class World:
         finally:
             self._running.release()
 
-    def plan(self, problem: Problem, algorithm: str, requests: Sequence[Request],
+    def execute(self, problem: Problem, algorithm: str, requests: Sequence[Request],
              op: Op | None) -> tuple[_Plan, list[np.ndarray | None]]:
-        """The plan of this call's signature and the call's outputs (flat, per rank): the
-        engine's run the first time, a replay after."""
+        """Run one call: the plan of its signature and its outputs (flat, per rank), from the
+        engine the first time (timed, then compiled into a replay), from the replay after.
+        Called by the run's meeting, one call at a time."""
         p = problem
         key = (p.collective, p.count, p.dtype, p.root, None if op is None else op.name,
                None if op is None else op.commutative, p.segments, algorithm)
@@ -275,15 +279,17 @@ class World:
         shape = (p.ranks, p.count) if blocked else (p.count,)
         inputs = [None if request.data is None else request.data.reshape(shape)
                   for request in requests]
-        network = self.network if plan is None else None
+        first = plan is None  # timed on the network, its steps kept for the replay
         sim = Simulation(p.collective, inputs, algorithm=algorithm, op=op or "sum", root=p.root,
-                         network=network, segments=p.segments, keep_transfers=True).run()
+                         network=self.network if first else None, segments=p.segments,
+                         keep_transfers=first).run()
         assert sim.outputs is not None
         outputs = [None if output is None else output.reshape(-1) for output in sim.outputs]
         if plan is None:
-            replay = Replay(sim_problem(p), [step.transfers for step in sim.steps]
-                            ) if self.replay else None  # type: ignore[misc]
-            plan = _Plan(replace(sim, outputs=None), replay, self._seconds(sim))
+            steps = [record.transfers for record in sim.steps if record.transfers is not None]
+            replay = Replay(p, steps) if self.replay else None
+            plan = _Plan(replace(sim, outputs=None), replay, self._seconds(sim), p.nbytes,
+                         sim.total_bytes, sim.num_steps)
             if len(self._plans) >= _PLANS_KEPT:
                 self._plans.clear()
             self._plans[key] = plan
@@ -299,11 +305,6 @@ class World:
         return float(value)
 
 
-def sim_problem(problem: Problem) -> Problem:
-    """``problem`` with its block flattened to ``(count,)``, as the engine ran it."""
-    return replace(problem, block_shape=(problem.count,))
-
-
 class WorldRun:
     """One run of a world's program: the meeting, the clocks, the records (what the rank
     threads share)."""
@@ -316,7 +317,6 @@ class WorldRun:
         self.compute = np.zeros(n)
         self.wait = np.zeros(n)
         self.communicate = np.zeros(n)
-        self.traffic = np.zeros((n, n), dtype=np.int64)
         self.recording = [False] * n
         self.recorded = np.zeros((n, n), dtype=np.int64)
         self.computations: list[list[tuple[float, float, str]]] = [[] for _ in range(n)]
@@ -385,7 +385,18 @@ class WorldRun:
                 raise error
         return WorldResult(self.ranks, self.world.network, self.world.time_model, results,
                            self.calls, self.clock, self.compute, self.wait, self.communicate,
-                           self.traffic, self.computations)
+                           self._traffic(), self.computations)
+
+    def _traffic(self) -> np.ndarray:
+        """The traffic of every call, summed once per signature times its calls."""
+        traffic = np.zeros((self.ranks, self.ranks), dtype=np.int64)
+        calls: dict[int, tuple[SimResult, int]] = {}
+        for call in self.calls:
+            sim, count = calls.get(id(call.sim), (call.sim, 0))
+            calls[id(call.sim)] = sim, count + 1
+        for sim, count in calls.values():
+            traffic += sim.traffic * count
+        return traffic
 
     def _serve(self, requests: list[Request]) -> list[Any]:
         """The outcome of one meeting for every rank (run by the last rank to arrive)."""
@@ -405,23 +416,22 @@ class WorldRun:
         first = requests[0]
         problem, algorithm = first.problem, first.signature[2]
         assert problem is not None
-        plan, outputs = self.world.plan(problem, algorithm, requests, first.op)
+        plan, outputs = self.world.execute(problem, algorithm, requests, first.op)
         arrivals = self.clock.copy()
         start = float(arrivals.max())
         end = start + plan.seconds
         self.wait += start - arrivals
         self.communicate += plan.seconds
-        self.clock[:] = end
-        traffic = plan.sim.traffic
-        self.traffic += traffic
-        for rank, recording in enumerate(self.recording):
-            if recording:
-                self.recorded[rank] += traffic[rank]
-        sim = plan.sim
+        self.clock.fill(end)
+        if any(self.recording):
+            for rank, recording in enumerate(self.recording):
+                if recording:
+                    self.recorded[rank] += plan.sim.traffic[rank]
         self.calls.append(CallRecord(
             len(self.calls), problem.collective, algorithm, first.asked, problem.count,
-            problem.dtype, first.signature[5], sim.op, problem.segments, first.signature[8],
-            problem.nbytes, sim.total_bytes, sim.num_steps, start, end, arrivals, sim))
+            problem.dtype, first.signature[5], plan.sim.op, problem.segments,
+            first.signature[8], plan.nbytes, plan.bytes_sent, plan.steps, start, end, arrivals,
+            plan.sim))
         return outputs
 
 
