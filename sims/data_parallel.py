@@ -15,7 +15,8 @@ advances its clock by its floating-point operations at 1 GFLOP/s, the last rank 
 straggler at 1.25 times that; the all-reduce takes its flow time on a fully connected network
 (1 µs, 10 GB/s links), so every step prints the loss, the slowest rank's computing, the others'
 wait for it and the all-reduce. Under MPI the clock calls do nothing, and rank 0 prints the
-losses.
+losses; so it does on the ranks of ``python -m collectives run -n 8 sims/data_parallel.py``,
+which then prints the world's summary.
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ import numpy as np
 from collectives.sim.network import fully_connected
 from collectives.sim.timing import format_seconds
 from collectives.sim.world import WorldResult, run_world
-from collectives.world import communicator, launched_by_mpiexec
+from collectives.world import communicator, in_simulated_world, launched_by_mpiexec
 
 INPUTS, HIDDEN, SAMPLES, BATCH, STEPS = 16, 32, 512, 64, 20
 LEARNING_RATE = 0.2
@@ -154,11 +155,14 @@ def main(argv: list[str] | None = None) -> int:
                         help="simulated ranks (under MPI: the job's size)")
     parser.add_argument("--mpi", action="store_true", help="run over MPI even with one rank")
     args = parser.parse_args(argv)
-    if args.mpi or launched_by_mpiexec():
-        comm = communicator()
+    if args.mpi or launched_by_mpiexec() or in_simulated_world():
+        comm = communicator()  # this MPI process's, or (python -m collectives run) this rank's
         losses = train(comm)
         if comm.rank == 0:
-            print(f"run: mpiexec, {comm.size} process{'es' if comm.size > 1 else ''}")
+            run = (f"python -m collectives run, {comm.size} simulated ranks"
+                   if in_simulated_world() else
+                   f"mpiexec, {comm.size} process{'es' if comm.size > 1 else ''}")
+            print(f"run: {run}")
             print("\n".join(format_step(step, loss) for step, loss in enumerate(losses)))
         return 0
     world = run_world(train, args.ranks, network=fully_connected(args.ranks))
