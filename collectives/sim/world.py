@@ -55,7 +55,6 @@ from typing import Any
 
 import numpy as np
 
-from collectives.catalogue import BLOCKED_INPUT
 from collectives.errors import InvalidInputError, MismatchError
 from collectives.ops import Op
 from collectives.sim.engine import SimResult, Simulation
@@ -275,10 +274,10 @@ class World:
             buffers = plan.replay.run([request.data for request in requests], op)
             return plan, [None if (span := p.output_span(rank)) is None
                           else buffers[rank, span[0]:span[1]] for rank in range(p.ranks)]
-        blocked = p.collective in BLOCKED_INPUT or p.collective == "scatter"
-        shape = (p.ranks, p.count) if blocked else (p.count,)
-        inputs = [None if request.data is None else request.data.reshape(shape)
-                  for request in requests]
+        flat = replace(p, block_shape=(p.count,))  # ranks may shape the same count apart
+        inputs = [None if request.data is None or not p.has_input(rank)
+                  else request.data.reshape(flat.input_shape(rank))
+                  for rank, request in enumerate(requests)]
         first = plan is None  # timed on the network, its steps kept for the replay
         sim = Simulation(p.collective, inputs, algorithm=algorithm, op=op or "sum", root=p.root,
                          network=self.network if first else None, segments=p.segments,

@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 
+from collectives.catalogue import ROOTED
 from collectives.ops import Op
 from collectives.spec import Problem
 
@@ -50,7 +51,7 @@ def collective_request(problem: Problem, algorithm: str, asked: str | None, phas
     """The request of a collective call on ``problem`` running ``algorithm``."""
     p = problem
     signature = (COLLECTIVE, p.collective, algorithm, p.dtype, p.count,
-                 p.root if p.collective in ("broadcast", "scatter", "gather", "reduce") else None,
+                 p.root if p.collective in ROOTED else None,
                  p.op.name if p.op is not None else None, p.segments, phase)
     return Request(COLLECTIVE, signature, p, asked, data, p.op)
 
