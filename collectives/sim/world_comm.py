@@ -275,19 +275,19 @@ class WorldCommunicator(ClockCalls):
               algorithm: str | None, *, root: int = 0, op: Any = None,
               segments: int = 1) -> tuple[Problem, str]:
         """The call's Problem and algorithm, made and checked once per call shape."""
-        key: tuple[Any, ...] | None = (collective, block, dtype, root, op, segments,
-                                       type(segments), algorithm)
+        key = (collective, block, dtype, root, op, segments, type(segments), algorithm)
         try:
-            plan = self._plans.get(key)  # type: ignore[arg-type]
+            plan = self._plans.get(key)
+            hashable = True
         except TypeError:  # an op or algorithm that cannot be hashed
-            key, plan = None, None
+            plan, hashable = None, False
         if plan is not None:
             self._check_usable()
             return plan
         problem = Problem(collective, self._size, block, dtype, root,
                           resolve_op(op) if collective in REDUCING else None, segments=segments)
         plan = problem, self._algorithm(problem, algorithm)
-        if key is not None:
+        if hashable:
             if len(self._plans) >= _SIGNATURES_KEPT:
                 self._plans.clear()
             self._plans[key] = plan
