@@ -168,3 +168,16 @@ def test_comm_says_what_it_is_and_refuses_mpi_comm():
     results = run_world(program, 2).results
     assert results[1] == ("WorldCommunicator(rank=1, size=2)",
                           ["bruck", "recursive_doubling", "ring"])
+
+
+def test_communicator_is_the_ranks_own_in_a_world():
+    """``collectives.world.communicator()`` in a rank's thread is the communicator the world
+    gave that rank; outside a world there is none of the world's."""
+    from collectives.sim.world import current_communicator
+    from collectives.world import communicator, in_simulated_world
+
+    def program(comm):
+        return communicator() is comm and in_simulated_world()
+
+    assert run_world(program, 3).results == [True] * 3
+    assert current_communicator() is None and not in_simulated_world()
