@@ -222,6 +222,7 @@ class _Plan:
     nbytes: int
     bytes_sent: int
     steps: int
+    traffic: np.ndarray  #: N×N bytes of one call
 
 
 class World:
@@ -288,7 +289,7 @@ class World:
             steps = [record.transfers for record in sim.steps if record.transfers is not None]
             replay = Replay(p, steps) if self.replay else None
             plan = _Plan(replace(sim, outputs=None), replay, self._seconds(sim), p.nbytes,
-                         sim.total_bytes, sim.num_steps)
+                         sim.total_bytes, sim.num_steps, sim.traffic)
             if len(self._plans) >= _PLANS_KEPT:
                 self._plans.clear()
             self._plans[key] = plan
@@ -320,6 +321,7 @@ class WorldRun:
         self.recorded = np.zeros((n, n), dtype=np.int64)
         self.computations: list[list[tuple[float, float, str]]] = [[] for _ in range(n)]
         self.calls: list[CallRecord] = []
+        self._uses: dict[int, list[Any]] = {}  #: id(plan) -> [plan, calls made with it]
         self._meetings = 0
 
     # -- called by the ranks' threads ---------------------------------------------------------
@@ -387,14 +389,10 @@ class WorldRun:
                            self._traffic(), self.computations)
 
     def _traffic(self) -> np.ndarray:
-        """The traffic of every call, summed once per signature times its calls."""
+        """The traffic of every call: each signature's times its calls."""
         traffic = np.zeros((self.ranks, self.ranks), dtype=np.int64)
-        calls: dict[int, tuple[SimResult, int]] = {}
-        for call in self.calls:
-            sim, count = calls.get(id(call.sim), (call.sim, 0))
-            calls[id(call.sim)] = sim, count + 1
-        for sim, count in calls.values():
-            traffic += sim.traffic * count
+        for plan, calls in self._uses.values():
+            traffic += plan.traffic * calls
         return traffic
 
     def _serve(self, requests: list[Request]) -> list[Any]:
@@ -422,10 +420,12 @@ class WorldRun:
         self.wait += start - arrivals
         self.communicate += plan.seconds
         self.clock.fill(end)
+        uses = self._uses.setdefault(id(plan), [plan, 0])
+        uses[1] += 1
         if any(self.recording):
             for rank, recording in enumerate(self.recording):
                 if recording:
-                    self.recorded[rank] += plan.sim.traffic[rank]
+                    self.recorded[rank] += plan.traffic[rank]
         self.calls.append(CallRecord(
             len(self.calls), problem.collective, algorithm, first.asked, problem.count,
             problem.dtype, first.signature[5], plan.sim.op, problem.segments,
