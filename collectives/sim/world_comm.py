@@ -21,10 +21,11 @@ and one meeting of the rank threads.
 
 from __future__ import annotations
 
+import functools
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import numpy as np
 
@@ -36,7 +37,12 @@ from collectives.errors import CollectivesError, InvalidInputError, UnsupportedE
 from collectives.ops import Op, resolve_op
 from collectives.sim.registry import SIM_ALGORITHMS
 from collectives.sim.rendezvous import PeerFailed
-from collectives.sim.world_calls import TRAFFIC_REQUEST, collective_request, describe
+from collectives.sim.world_calls import (
+    TRAFFIC_REQUEST,
+    Request,
+    collective_request,
+    describe,
+)
 from collectives.spec import Problem, block_shape_of
 
 if TYPE_CHECKING:
@@ -48,6 +54,22 @@ _BUILTIN = "mpi"
 # Plans kept per call shape (small calls repeat the same few), as on the MPI side.
 _SIGNATURES_KEPT = 64
 
+Method = TypeVar("Method", bound=Callable[..., Any])
+
+
+def _world_call(method: Method) -> Method:
+    """Count the CPU time this rank's thread spends in the call (which ``measure`` leaves
+    out)."""
+    @functools.wraps(method)
+    def counted(self: WorldCommunicator, *args: Any, **kwargs: Any) -> Any:
+        started = time.thread_time()
+        try:
+            return method(self, *args, **kwargs)
+        finally:
+            self._cpu_in_calls += time.thread_time() - started
+
+    return counted  # type: ignore[return-value]
+
 
 class WorldCommunicator(ClockCalls):
     """Rank ``rank`` of a running simulated world (made by :class:`collectives.sim.world.World`
@@ -58,6 +80,7 @@ class WorldCommunicator(ClockCalls):
         self._rank = rank
         self._size = run.ranks
         self._phase: str | None = None
+        self._cpu_in_calls = 0.0  #: CPU seconds this rank's thread spent in world calls
         self._plans: dict[tuple[Any, ...], tuple[Problem, str]] = {}
         self._failure: str | None = None
         self.last_collective: str | None = None  #: the collective of the last completed call
@@ -111,12 +134,15 @@ class WorldCommunicator(ClockCalls):
     def measure(self, scale: float = 1.0, label: str = "compute") -> Iterator[None]:
         """The block is computation: its CPU time in this rank's thread (``time.thread_time``, so
         the other ranks' threads running meanwhile do not count), times ``scale``, is added to
-        this rank's clock when it ends."""
+        this rank's clock when it ends. Collectives inside the block are not computation: the
+        CPU time of the calls (their checks and copies, and running the collective for every
+        rank when this rank arrives last) is left out, and the computation is put after them."""
         scale = checked_seconds(scale, "scale")
         name = self._labelled(label)
-        started = time.thread_time()
+        started, in_calls = time.thread_time(), self._cpu_in_calls
         yield
-        self._run.advance(self._rank, (time.thread_time() - started) * scale, name)
+        spent = time.thread_time() - started - (self._cpu_in_calls - in_calls)
+        self._run.advance(self._rank, max(spent, 0.0) * scale, name)
 
     @contextmanager
     def phase(self, name: str) -> Iterator[None]:
@@ -144,13 +170,15 @@ class WorldCommunicator(ClockCalls):
         finally:
             self._run.recording[self._rank] = False
 
+    @_world_call
     def traffic_matrix(self) -> np.ndarray:
         """The N×N matrix of the last recording, on every rank: entry ``[i, j]`` is the bytes
         rank i sent to rank j. Collective: every rank must call it."""
-        return self._run.meeting.meet(self._rank, TRAFFIC_REQUEST)
+        return self._meet(TRAFFIC_REQUEST)
 
     # -- the collectives ----------------------------------------------------------------------
 
+    @_world_call
     def broadcast(self, buf: Any, root: int = 0, *, algorithm: str | None = AUTO,
                   out: np.ndarray | None = None, segments: int = 1) -> np.ndarray:
         """Every rank gets the root's ``buf``: in place in ``buf`` (returned), or in ``out``."""
@@ -174,6 +202,7 @@ class WorldCommunicator(ClockCalls):
             result[...] = output.reshape(result.shape)
         return result
 
+    @_world_call
     def scatter(self, x: Any = None, root: int = 0, *, algorithm: str | None = AUTO,
                 out: np.ndarray | None = None, segments: int = 1) -> np.ndarray:
         """Rank i gets block i of the root's ``x`` (shape ``(N, *block)``)."""
@@ -196,6 +225,7 @@ class WorldCommunicator(ClockCalls):
         flat(result)[...] = self._call(problem, name, algorithm, source)
         return result
 
+    @_world_call
     def gather(self, x: Any, root: int = 0, *, algorithm: str | None = AUTO,
                out: np.ndarray | None = None, segments: int = 1) -> np.ndarray | None:
         """The root gets every rank's ``x`` stacked in rank order; None elsewhere."""
@@ -209,6 +239,7 @@ class WorldCommunicator(ClockCalls):
             flat(result)[...] = output
         return result
 
+    @_world_call
     def reduce(self, x: Any, op: str | Op | Any = "sum", root: int = 0, *,
                algorithm: str | None = AUTO, out: np.ndarray | None = None,
                segments: int = 1) -> np.ndarray | None:
@@ -226,6 +257,7 @@ class WorldCommunicator(ClockCalls):
             flat(result)[...] = output
         return result
 
+    @_world_call
     def allgather(self, x: Any, *, algorithm: str | None = AUTO,
                   out: np.ndarray | None = None, segments: int = 1) -> np.ndarray:
         """Every rank gets every rank's ``x`` stacked in rank order."""
@@ -235,6 +267,7 @@ class WorldCommunicator(ClockCalls):
         flat(result)[...] = self._call(problem, name, algorithm, x)
         return result
 
+    @_world_call
     def reduce_scatter(self, x: Any, op: str | Op | Any = "sum", *,
                        algorithm: str | None = AUTO, out: np.ndarray | None = None,
                        segments: int = 1) -> np.ndarray:
@@ -247,6 +280,7 @@ class WorldCommunicator(ClockCalls):
         flat(result)[...] = self._call(problem, name, algorithm, x)
         return result
 
+    @_world_call
     def allreduce(self, x: Any, op: str | Op | Any = "sum", *, algorithm: str | None = AUTO,
                   out: np.ndarray | None = None, segments: int = 1) -> np.ndarray:
         """Every rank gets x0 ∘ x1 ∘ ... ∘ x(N-1), bitwise the same everywhere. ``out=x`` is in
@@ -258,6 +292,7 @@ class WorldCommunicator(ClockCalls):
         flat(result)[...] = self._call(problem, name, algorithm, x)
         return result
 
+    @_world_call
     def alltoall(self, x: Any, *, algorithm: str | None = AUTO,
                  out: np.ndarray | None = None, segments: int = 1) -> np.ndarray:
         """Rank j gets block j of every rank, stacked in rank order. ``out=x`` is in place."""
@@ -340,7 +375,7 @@ class WorldCommunicator(ClockCalls):
         data = None if x is None else np.ascontiguousarray(x).reshape(-1)
         request = collective_request(problem, name, asked, self._phase, data)
         try:
-            output = self._run.meeting.meet(self._rank, request)
+            output = self._meet(request)
         except PeerFailed:
             raise
         except BaseException as error:
@@ -348,6 +383,10 @@ class WorldCommunicator(ClockCalls):
             raise
         self.last_collective, self.last_algorithm = problem.collective, name
         return output
+
+    def _meet(self, request: Request) -> Any:
+        """Meet the other ranks with ``request``."""
+        return self._run.meeting.meet(self._rank, request)
 
 
 def _is_in_place(out: np.ndarray, x: np.ndarray) -> bool:
