@@ -42,7 +42,7 @@ def test_runs_the_script_on_every_rank_and_prints_the_summary(tmp_path, capsys):
     out = capsys.readouterr().out.splitlines()
     assert out[0] == "total [0, 6, 12, 18] argv ['a', '-b'] counter 1"
     assert out[1].startswith("world: 4 simulated ranks on ring of 4 ranks")
-    assert out[2] == "collective calls: 1 (allreduce/ring x1); 96 bytes sent"
+    assert out[2] == "collective calls: 1 (allreduce/ring x1); 192 bytes sent"
     assert out[-1].split()[:5] == ["3", "4.000", "ms", "0.000", "ns"]
 
 
