@@ -89,9 +89,10 @@ with comm.phase("demo"):
     e = comm.broadcast(np.arange(5.0) if r == n - 1 else np.zeros(5), root=n - 1)
     f = comm.gather(b, root=1)
     g = comm.reduce(a, op="max", root=0)
-if r == 1:
-    print("gathered", f.tolist())
+    # one rank prints: under mpiexec two ranks' lines can interleave within a line
+    gathered = comm.broadcast(f if r == 1 else np.zeros((n, 3), dtype=np.int32), root=1)
 if r == 0:
+    print("gathered", gathered.tolist())
     print(a.tolist(), c.tolist(), d.tolist(), e.tolist(), g.tolist(), comm.last_algorithm)
 """
 
