@@ -9,6 +9,10 @@ Three modes: data (numpy buffers, the result compared with numpy's answer), prov
 element also records which inputs, at which positions, went into it and how many times, and the
 collective's postcondition is checked at the end), and count-only (no data at all, for large N).
 
+Memory grows with N per step, not N²: the bytes between ranks are kept for the pairs that talk
+(:mod:`collectives.sim.pairs`), and a run whose estimated footprint cannot fit is refused before
+it starts (:mod:`collectives.sim.memory`).
+
 Given a :class:`~collectives.sim.network.Network`, every step is also timed
 (:mod:`collectives.sim.timing` defines the step time): the result then has the run's ``time``,
 each step's duration and the bytes each link carried. Without one, nothing is timed.
@@ -27,6 +31,7 @@ from typing import Any
 import numpy as np
 
 from collectives.catalogue import REDUCING, algorithm_info, check_supported
+from collectives.costs import reference_cost
 from collectives.errors import (
     CollectivesError,
     InvalidInputError,
@@ -35,14 +40,16 @@ from collectives.errors import (
 )
 from collectives.ops import Op, resolve_op
 from collectives.partition import chunk_offsets
+from collectives.sim import memory
 from collectives.sim.network import Network
+from collectives.sim.pairs import PairTraffic
 from collectives.sim.registry import SIM_ALGORITHMS, ScheduleBuilder
 from collectives.sim.schedule import Action, Step
 from collectives.sim.timing import (
     LinkUsage,
     StepTiming,
     advance_ranks,
-    link_usage,
+    pair_link_usage,
     time_step,
 )
 from collectives.spec import (
@@ -56,6 +63,9 @@ from collectives.spec import (
 
 # Provenance keeps a (work, N, input) count array per rank; beyond this many cells it is refused.
 PROVENANCE_CELL_LIMIT = 20_000_000
+
+# Above this many ranks to_dict gives the traffic as the pairs that talked, not an N x N matrix.
+JSON_MATRIX_RANKS = 1024
 
 _END = object()  # what next() gives when a schedule has no more steps (None is a wrong step)
 
@@ -88,7 +98,7 @@ class SimResult:
     steps: list[StepRecord]
     bytes_sent: np.ndarray  #: per rank
     bytes_received: np.ndarray  #: per rank
-    traffic: np.ndarray  #: traffic[i, j]: bytes rank i sent to rank j
+    pairs: PairTraffic  #: bytes between the pairs of ranks that talked
     verified: bool | None  #: outputs equal numpy's answer; None in count-only mode
     provenance_checked: bool = False
     time: float | None = None  #: seconds on the network (the sum of step durations), if given
@@ -112,6 +122,24 @@ class SimResult:
         """Bytes sent by all ranks together."""
         return int(self.bytes_sent.sum())
 
+    @property
+    def traffic(self) -> np.ndarray:
+        """The N×N matrix: ``traffic[i, j]`` is the bytes rank i sent rank j; made on each
+        request, and refused when it cannot fit (use :meth:`traffic_pairs` then)."""
+        n = self.ranks
+        memory.check_fits("the N x N traffic matrix", 8 * n * n, f"{n} x {n} int64 cells",
+                          "use traffic_pairs() or bytes_between(), which hold only the "
+                          f"{len(self.pairs)} pairs that talked")
+        return self.pairs.dense()
+
+    def traffic_pairs(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(src, dst, bytes) of every pair of ranks that exchanged bytes, by src, then dst."""
+        return self.pairs.pairs()
+
+    def bytes_between(self, src: int, dst: int) -> int:
+        """Bytes rank ``src`` sent rank ``dst`` over the run."""
+        return self.pairs.between(src, dst)
+
     def flow_time(self, send_buffer: float = 0.0) -> float:
         """Seconds with messages as flows that share links while they overlap in time and
         senders free once at most ``send_buffer`` bytes are still to cross
@@ -128,8 +156,17 @@ class SimResult:
         """Bytes each link carried (``"2->3"`` -> bytes), when run on a network."""
         return None if self.links is None else self.links.as_dict()
 
+    def _traffic_dict(self) -> dict[str, Any]:
+        """``traffic`` as N lists of N up to :data:`JSON_MATRIX_RANKS` ranks, else
+        ``traffic_pairs`` as [src, dst, bytes] triples of the pairs that talked."""
+        if self.ranks <= JSON_MATRIX_RANKS:
+            return {"traffic": self.traffic.tolist()}
+        src, dst, nbytes = self.traffic_pairs()
+        return {"traffic_pairs": np.stack([src, dst, nbytes], axis=1).tolist()}
+
     def to_dict(self) -> dict[str, Any]:
-        """A JSON-ready summary (without the output arrays)."""
+        """A JSON-ready summary (without the output arrays); the traffic as an N×N matrix up
+        to :data:`JSON_MATRIX_RANKS` ranks, as the pairs that talked above."""
         return {
             "collective": self.collective,
             "algorithm": self.algorithm,
@@ -142,7 +179,7 @@ class SimResult:
             "bytes_sent": self.bytes_sent.tolist(),
             "bytes_received": self.bytes_received.tolist(),
             "total_bytes": self.total_bytes,
-            "traffic": self.traffic.tolist(),
+            **self._traffic_dict(),
             "verified": self.verified,
             "provenance_checked": self.provenance_checked,
             "segments": self.segments,
@@ -154,6 +191,25 @@ class SimResult:
                 "link_bytes": self.link_bytes,
             }),
         }
+
+
+@dataclass(frozen=True)
+class _Remote:
+    """The transfers of a step that cross links: their ranks and lengths."""
+
+    src: np.ndarray
+    dst: np.ndarray
+    length: np.ndarray
+    ascending: bool  #: src strictly increasing: each rank sends at most one transfer
+
+    @classmethod
+    def of(cls, step: Step) -> _Remote:
+        remote = step.remote
+        if remote.all():
+            src, dst, length = step.src, step.dst, step.length
+        else:
+            src, dst, length = step.src[remote], step.dst[remote], step.length[remote]
+        return cls(src, dst, length, _strictly_increasing(src))
 
 
 class Simulation:
@@ -178,7 +234,8 @@ class Simulation:
         resolved = resolve_op(op) if collective in REDUCING else None
         problem = problem_from_inputs(collective, inputs, root=root, op=resolved,
                                       segments=segments)
-        self._setup(problem, algorithm, keep_transfers, schedule, network)
+        self._setup(problem, algorithm, keep_transfers, schedule, network, data=True,
+                    provenance=provenance)
         self._inputs = [None if x is None else np.array(x, order="C").reshape(-1)
                         for x in inputs]  # a copy: changing an input later changes no answer
         self._work: list[np.ndarray] | None = []
@@ -202,12 +259,14 @@ class Simulation:
         self = cls.__new__(cls)
         resolved = resolve_op(op) if collective in REDUCING else None
         problem = Problem(collective, ranks, (count,), as_dtype(dtype), root, resolved, segments)
-        self._setup(problem, algorithm, keep_transfers, schedule, network)
+        self._setup(problem, algorithm, keep_transfers, schedule, network, data=False)
         self._inputs, self._work, self._provenance = None, None, None
         return self
 
     def _setup(self, problem: Problem, algorithm: str, keep_transfers: bool | None,
-               schedule: ScheduleBuilder | None, network: Network | None = None) -> None:
+               schedule: ScheduleBuilder | None, network: Network | None = None, *,
+               data: bool, provenance: bool = False) -> None:
+        registered = schedule is None
         if schedule is None:  # a registered algorithm; a custom one may do anything
             info = algorithm_info(problem.collective, algorithm)
             check_supported(info, problem.op, problem.ranks, problem.segments)
@@ -219,11 +278,11 @@ class Simulation:
         if network is not None and network.ranks != n:
             raise InvalidInputError(f"expected a network of {n} ranks, got one of "
                                     f"{network.ranks}: {network.describe()}")
+        check_footprint(problem, algorithm if registered else None, data=data,
+                        provenance=provenance, keep_transfers=self._keep)
         self._network = network
         self._records: list[StepRecord] = []
-        self._bytes_sent = np.zeros(n, dtype=np.int64)
-        self._bytes_received = np.zeros(n, dtype=np.int64)
-        self._traffic = np.zeros((n, n), dtype=np.int64)
+        self._traffic = PairTraffic(n)
         self._ready = np.zeros(n)  # each rank's finishing time so far, without step barriers
         steps = schedule(problem)
         try:
@@ -274,8 +333,8 @@ class Simulation:
 
     @property
     def bytes_sent(self) -> np.ndarray:
-        """Bytes each rank has sent so far (a copy; the result's ``bytes_sent`` at the end)."""
-        return self._bytes_sent.copy()
+        """Bytes each rank has sent so far (the result's ``bytes_sent`` at the end)."""
+        return self._traffic.sent()
 
     @property
     def buffers(self) -> list[np.ndarray]:
@@ -318,12 +377,12 @@ class Simulation:
                 f"the simulation has finished: all {len(self._records)} steps have run"
             )
         step, index = self._pending, len(self._records)
-        self._check(step, index)
+        remote = self._check(step, index)
         if self._work is not None:
             self._move(step, self._work, self._reduce)
         if self._provenance is not None:
             self._move(step, self._provenance, _add_counts)
-        record = self._count(step, index)
+        record = self._count(step, index, remote)
         self._records.append(record)
         self._pending = self._next_step()
         return record
@@ -353,8 +412,8 @@ class Simulation:
         return SimResult(
             collective=p.collective, algorithm=self.algorithm, ranks=p.ranks, count=p.count,
             dtype=p.dtype, root=p.root, op=p.op.name if p.op else None, outputs=outputs,
-            steps=list(self._records), bytes_sent=self._bytes_sent.copy(),
-            bytes_received=self._bytes_received.copy(), traffic=self._traffic.copy(),
+            steps=list(self._records), bytes_sent=self._traffic.sent(),
+            bytes_received=self._traffic.received(), pairs=self._traffic.copy(),
             verified=verified, provenance_checked=self._provenance is not None,
             segments=p.segments, **self._timing_result(),
         )
@@ -365,7 +424,7 @@ class Simulation:
         durations = np.array([record.duration for record in self._records], dtype=float)
         return {"time": float(durations.sum()), "step_times": durations,
                 "dataflow_time": float(self._ready.max(initial=0.0)),
-                "links": link_usage(self._network, self._traffic)}
+                "links": pair_link_usage(self._network, *self._traffic.pairs())}
 
     # -- internals ----------------------------------------------------------------------------
 
@@ -391,8 +450,9 @@ class Simulation:
         assert self._work is not None
         return self._work[rank][span[0]:span[1]].reshape(shape).copy()
 
-    def _check(self, step: Step, index: int) -> None:
-        """Reject a step that breaks the step model or reaches outside a buffer."""
+    def _check(self, step: Step, index: int) -> _Remote:
+        """Reject a step that breaks the step model or reaches outside a buffer; return its
+        transfers that cross links."""
         n, size = self.problem.ranks, self.problem.work_size
         where = f"step {index} ({step.label or 'unlabelled'})"
         for name in ("src", "dst"):
@@ -409,9 +469,15 @@ class Simulation:
                        else f"one reaching {int((start + step.length).max())}")
                 raise ScheduleError(f"{where}: expected {name.split('_')[0]} ranges inside the "
                                     f"{size}-element working buffer, got {got}")
-        remote = step.remote
-        src, dst = step.src[remote], step.dst[remote]
-        for role, ranks, peers in (("sends to", src, dst), ("receives from", dst, src)):
+        crossing = _Remote.of(step)
+        src, dst = crossing.src, crossing.dst
+        # Fast paths: ranks that send once (ascending) and ranks written once need no search.
+        one_each = not len(step) or int(np.bincount(step.dst).max()) <= 1
+        checks = (("sends to", src, dst, not crossing.ascending),
+                  ("receives from", dst, src, not one_each))
+        for role, ranks, peers, needed in checks:
+            if not needed:
+                continue
             peer_of = np.full(n, -1, dtype=np.int64)
             peer_of[ranks] = peers  # with one peer per rank, every write agrees
             clash = np.flatnonzero(peer_of[ranks] != peers)
@@ -422,6 +488,8 @@ class Simulation:
                     f"{where}: rank {rank} {role} ranks {named}; the step model expected at "
                     f"most one peer per direction per step, got {len(named)}"
                 )
+        if one_each:
+            return crossing
         written = step.length > 0
         if np.bincount(step.dst[written], minlength=1).max() > 1:  # a rank gets several pieces
             dst, start = step.dst[written], step.dst_start[written]
@@ -435,6 +503,7 @@ class Simulation:
                     f"{where}: rank {int(dst[first])} is written twice at element "
                     f"{int(start[first])}; expected each element written at most once per step"
                 )
+        return crossing
 
     def _reduce(self, target: np.ndarray, incoming: np.ndarray, source_first: bool) -> None:
         assert self.problem.op is not None
@@ -453,21 +522,16 @@ class Simulation:
             else:
                 reduce(target, data, action == Action.REDUCE_SOURCE_FIRST)
 
-    def _count(self, step: Step, index: int) -> StepRecord:
-        n = self.problem.ranks
-        remote = step.remote
-        src, dst = step.src[remote], step.dst[remote]
-        nbytes = step.length[remote] * self.problem.itemsize
-        np.add.at(self._bytes_sent, src, nbytes)
-        np.add.at(self._bytes_received, dst, nbytes)
-        np.add.at(self._traffic.reshape(-1), src * n + dst, nbytes)
-        senders = np.zeros(n, dtype=bool)
-        senders[src] = True  # _check allowed one destination per sender, so one message each
+    def _count(self, step: Step, index: int, crossing: _Remote) -> StepRecord:
+        nbytes = crossing.length * self.problem.itemsize
+        self._traffic.add(crossing.src, crossing.dst, nbytes)
+        # _check allowed one destination per sender, so one message each
+        messages = len(crossing.src) if crossing.ascending else len(np.unique(crossing.src))
         timing = (None if self._network is None
                   else time_step(self._network, step, self.problem.itemsize))
         if timing is not None:
             self._ready = advance_ranks(self._ready, timing)
-        return StepRecord(index=index, label=step.label, messages=int(senders.sum()),
+        return StepRecord(index=index, label=step.label, messages=messages,
                           bytes=int(nbytes.sum()), transfers=step if self._keep else None,
                           duration=None if timing is None else timing.duration,
                           timing=timing if self._keep else None)
@@ -489,6 +553,32 @@ class Simulation:
                     f"{element} expected {_describe(expected[element])}, "
                     f"got {_describe(actual[element])}"
                 )
+
+
+def _strictly_increasing(values: np.ndarray) -> bool:
+    return len(values) < 2 or bool(np.all(values[1:] > values[:-1]))
+
+
+def check_footprint(problem: Problem, algorithm: str | None, *, data: bool,
+                    provenance: bool = False, keep_transfers: bool = False) -> None:
+    """Refuse a run whose estimated memory (:mod:`collectives.sim.memory`) cannot fit, before
+    it allocates anything; ``algorithm`` is None for a custom schedule."""
+    steps = None
+    if algorithm is not None:
+        try:
+            steps = reference_cost(problem, algorithm).steps
+        except KeyError:  # an algorithm the reference table does not list
+            steps = None
+    footprint = memory.estimate(problem, algorithm, data=data, provenance=provenance,
+                                keep_transfers=keep_transfers, steps=steps)
+    mode = "a count-only run" if not data else "a provenance run" if provenance else "a run"
+    hints = [] if not data else ["count-only mode"]
+    if keep_transfers:
+        hints.append("keep_transfers=False (no --trace)")
+    memory.check_fits(
+        f"{mode} of {problem.collective} {algorithm or 'with a custom schedule'!r} on "
+        f"{problem.ranks} ranks", footprint.total, footprint.describe(),
+        "use fewer ranks or elements" + "".join(f", or {hint}" for hint in hints))
 
 
 def _add_counts(target: np.ndarray, incoming: np.ndarray, source_first: bool) -> None:

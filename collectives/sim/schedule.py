@@ -67,10 +67,13 @@ class Step:
                  action: Action | int | np.ndarray = Action.COPY,
                  chunk: int | np.ndarray = -1, label: str = "",
                  posted_with_previous: bool = False) -> None:
-        columns = np.broadcast_arrays(*(np.asarray(value, dtype=np.int64) for value in
-                                        (src, dst, src_start, dst_start, length, action, chunk)))
-        for name, column in zip(_FIELDS, columns, strict=True):
-            setattr(self, name, np.array(column, dtype=np.int64).reshape(-1))
+        values = [np.asarray(value, dtype=np.int64)
+                  for value in (src, dst, src_start, dst_start, length, action, chunk)]
+        shape = np.broadcast(*values).shape
+        for name, value in zip(_FIELDS, values, strict=True):
+            column = np.empty(shape, dtype=np.int64)
+            column[...] = value  # a copy: a schedule may reuse its arrays
+            setattr(self, name, column.reshape(-1))
         self.label = label
         self.posted_with_previous = bool(posted_with_previous)
 

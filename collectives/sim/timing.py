@@ -155,10 +155,17 @@ class LinkUsage:
 def link_usage(network: Network, traffic: np.ndarray) -> LinkUsage:
     """Bytes per link from the N×N traffic matrix: each pair's bytes go over its route."""
     src, dst = np.nonzero(traffic)
+    return pair_link_usage(network, src, dst, traffic[src, dst])
+
+
+def pair_link_usage(network: Network, src: np.ndarray, dst: np.ndarray,
+                    pair_bytes: np.ndarray) -> LinkUsage:
+    """Bytes per link from the bytes each pair ``src[i] -> dst[i]`` exchanged (pairs with
+    ``src != dst``): each pair's bytes go over its route."""
     hop_message, hop_link = network.route(src, dst)
     link_ids, hop_index = np.unique(hop_link, return_inverse=True)
     nbytes = np.zeros(len(link_ids), dtype=np.int64)
-    np.add.at(nbytes, hop_index, traffic[src, dst][hop_message])
+    np.add.at(nbytes, hop_index, np.asarray(pair_bytes, dtype=np.int64)[hop_message])
     _, bandwidth = network.figures(link_ids)
     return LinkUsage(network, link_ids, nbytes, nbytes / bandwidth)
 

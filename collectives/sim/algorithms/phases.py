@@ -22,14 +22,19 @@ def ring_pass(offsets: np.ndarray, ranks: int, shift: int, action: Action,
               label: str) -> Iterator[Step]:
     """N - 1 steps; at step s every rank r sends chunk ``(r - s + shift) mod N`` to ``r + 1``.
 
-    ``offsets`` are the N + 1 chunk boundaries in the working buffer.
+    ``offsets`` are the N + 1 chunk boundaries in the working buffer. Rank r's chunk is rank
+    0's plus r (mod N), so each step's chunks, starts and lengths are a window of N entries of
+    those columns laid out twice, and no step computes a modulo (N steps of N ranks).
     """
-    rank = np.arange(ranks)
+    rank = np.arange(ranks, dtype=np.int64)
+    right = ring_next(rank, ranks)
+    twice = np.concatenate([rank, rank])
+    starts, lengths = offsets[:-1][twice], np.diff(offsets)[twice]
     for step in range(ranks - 1):
-        chunk = ring_chunk(rank, step, ranks, shift)
-        start = offsets[chunk]
-        yield Step(src=rank, dst=ring_next(rank, ranks), src_start=start, dst_start=start,
-                   length=offsets[chunk + 1] - start, action=action, chunk=chunk,
+        first = ring_chunk(0, step, ranks, shift)  # rank 0's chunk
+        window = slice(first, first + ranks)
+        yield Step(src=rank, dst=right, src_start=starts[window], dst_start=starts[window],
+                   length=lengths[window], action=action, chunk=twice[window],
                    label=f"{label} {step}")
 
 
