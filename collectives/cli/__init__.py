@@ -52,10 +52,15 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Parse ``argv`` and run the command; a CollectivesError becomes a one-line message."""
+    """Parse ``argv`` and run the command; a CollectivesError (or a MemoryError) becomes a
+    one-line message."""
     args = build_parser().parse_args(argv)
     try:
         return int(args.run(args) or 0)
     except CollectivesError as error:
         print(f"error: {error}", file=sys.stderr)
+        return 2
+    except MemoryError:  # the last resort: what can be estimated is refused before it starts
+        print("error: expected the command to fit in memory, got a MemoryError; use fewer "
+              "ranks or smaller sizes", file=sys.stderr)
         return 2

@@ -10,6 +10,7 @@ import numpy as np
 from collectives.catalogue import COLLECTIVES, REDUCING
 from collectives.errors import InvalidInputError
 from collectives.ops import OP_NAMES
+from collectives.sim.memory import format_bytes as format_bytes  # the commands' too
 from collectives.sim.network import (
     DEFAULT_ALPHA,
     DEFAULT_BANDWIDTH,
@@ -64,15 +65,6 @@ def input_file(path: str, flag: str, what: str) -> Path:
     if not Path(path).is_file():
         raise InvalidInputError(f"expected {flag} {what}, got {path} (no such file)")
     return Path(path)
-
-
-def format_bytes(value: float) -> str:
-    """``1536`` -> ``1.5 KiB``."""
-    for unit in ("B", "KiB", "MiB", "GiB"):
-        if abs(value) < 1024 or unit == "GiB":
-            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
-        value /= 1024
-    raise AssertionError("unreachable")
 
 
 def format_matrix(matrix: np.ndarray) -> str:

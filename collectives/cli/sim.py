@@ -27,7 +27,9 @@ from collectives.cli.common import (
 from collectives.costs import reference_cost, reference_time
 from collectives.ops import resolve_op
 from collectives.sim import SimResult, Simulation
+from collectives.sim.engine import check_footprint, keeps_transfers
 from collectives.sim.network import Network
+from collectives.sim.sweep import run_steps
 from collectives.sim.timing import format_seconds
 from collectives.sim.trace import write_chrome_trace
 from collectives.spec import Problem, example_inputs
@@ -68,20 +70,35 @@ def network_for(args: argparse.Namespace) -> Network | None:
 
 
 def simulate_call(args: argparse.Namespace) -> SimResult:
-    """Run the simulation the arguments describe."""
+    """Run the simulation the arguments describe, behind a progress bar when it is long; one
+    that cannot fit in memory is refused before anything is made."""
     op = op_for(args.collective, args.op) or "sum"
     algorithm_info(args.collective, args.algorithm)
     network = network_for(args)
     keep = True if args.trace else None
-    if args.count_only or (args.ranks > DATA_RANK_LIMIT and not args.provenance):
-        return Simulation.count_only(args.collective, ranks=args.ranks, count=args.count,
-                                     dtype=args.dtype, algorithm=args.algorithm, op=op,
-                                     root=args.root, network=network, keep_transfers=keep,
-                                     segments=args.segments).run()
-    inputs = example_inputs(args.collective, args.ranks, args.count, args.dtype, root=args.root)
-    return Simulation(args.collective, inputs, algorithm=args.algorithm, op=op, root=args.root,
-                      provenance=args.provenance, network=network, keep_transfers=keep,
-                      segments=args.segments).run()
+    count_only = args.count_only or (args.ranks > DATA_RANK_LIMIT and not args.provenance)
+    if count_only:
+        simulation = Simulation.count_only(
+            args.collective, ranks=args.ranks, count=args.count, dtype=args.dtype,
+            algorithm=args.algorithm, op=op, root=args.root, network=network,
+            keep_transfers=keep, segments=args.segments)
+    else:
+        named_op = op_for(args.collective, args.op)
+        problem = Problem(args.collective, args.ranks, (args.count,), args.dtype, args.root,
+                          resolve_op(named_op) if named_op else None, args.segments)
+        check_footprint(problem, args.algorithm, data=True, provenance=args.provenance,
+                        keep_transfers=keeps_transfers(args.ranks, keep))
+        inputs = example_inputs(args.collective, args.ranks, args.count, args.dtype,
+                                root=args.root)
+        simulation = Simulation(args.collective, inputs, algorithm=args.algorithm, op=op,
+                                root=args.root, provenance=args.provenance, network=network,
+                                keep_transfers=keep, segments=args.segments)
+    try:
+        total: int | None = reference_cost(simulation.problem, args.algorithm).steps
+    except KeyError:
+        total = None
+    return run_steps(simulation, desc=f"{args.collective} {args.algorithm} N={args.ranks}",
+                     total=total)
 
 
 def reference_for(result: SimResult) -> Problem:

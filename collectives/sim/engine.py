@@ -64,6 +64,9 @@ from collectives.spec import (
 # Provenance keeps a (work, N, input) count array per rank; beyond this many cells it is refused.
 PROVENANCE_CELL_LIMIT = 20_000_000
 
+# Up to this many ranks a run keeps every step's transfers unless told otherwise.
+KEEP_TRANSFERS_RANKS = 256
+
 # Above this many ranks to_dict gives the traffic as the pairs that talked, not an N x N matrix.
 JSON_MATRIX_RANKS = 1024
 
@@ -273,7 +276,7 @@ class Simulation:
             schedule = SIM_ALGORITHMS.get(problem.collective, algorithm)
         self.problem = problem
         self.algorithm = algorithm
-        self._keep = problem.ranks <= 256 if keep_transfers is None else keep_transfers
+        self._keep = keeps_transfers(problem.ranks, keep_transfers)
         n = problem.ranks
         if network is not None and network.ranks != n:
             raise InvalidInputError(f"expected a network of {n} ranks, got one of "
@@ -559,6 +562,12 @@ def _strictly_increasing(values: np.ndarray) -> bool:
     return len(values) < 2 or bool(np.all(values[1:] > values[:-1]))
 
 
+def keeps_transfers(ranks: int, keep_transfers: bool | None) -> bool:
+    """Whether a run keeps its steps' transfers: as asked, else up to
+    :data:`KEEP_TRANSFERS_RANKS` ranks."""
+    return ranks <= KEEP_TRANSFERS_RANKS if keep_transfers is None else bool(keep_transfers)
+
+
 def check_footprint(problem: Problem, algorithm: str | None, *, data: bool,
                     provenance: bool = False, keep_transfers: bool = False) -> None:
     """Refuse a run whose estimated memory (:mod:`collectives.sim.memory`) cannot fit, before
@@ -572,9 +581,11 @@ def check_footprint(problem: Problem, algorithm: str | None, *, data: bool,
     footprint = memory.estimate(problem, algorithm, data=data, provenance=provenance,
                                 keep_transfers=keep_transfers, steps=steps)
     mode = "a count-only run" if not data else "a provenance run" if provenance else "a run"
-    hints = [] if not data else ["count-only mode"]
-    if keep_transfers:
-        hints.append("keep_transfers=False (no --trace)")
+    large = {name for name, nbytes in footprint.parts.items() if 4 * nbytes >= footprint.total}
+    hints = [hint for part, hint in (("data", "count-only mode"),
+                                     ("provenance", "no provenance"),
+                                     ("kept steps", "keep_transfers=False (no --trace)"))
+             if part in large]
     memory.check_fits(
         f"{mode} of {problem.collective} {algorithm or 'with a custom schedule'!r} on "
         f"{problem.ranks} ranks", footprint.total, footprint.describe(),

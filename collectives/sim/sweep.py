@@ -1,7 +1,8 @@
-"""Sweeps of simulated runs across N or message sizes, with a progress bar.
+"""Sweeps of simulated runs across N or message sizes, and long runs, with a progress bar.
 
 The bar (tqdm) goes to stderr and shows only when stderr is a terminal and no test is running,
-so piped output, golden files and test logs never see it.
+so piped output, golden files and test logs never see it; a run's bar of steps shows only once
+the run has taken :data:`STEP_BAR_DELAY` seconds.
 """
 
 from __future__ import annotations
@@ -18,6 +19,8 @@ from collectives.sim.network import Network
 
 Item = TypeVar("Item")
 
+STEP_BAR_DELAY = 1.0  #: seconds a run goes before its bar of steps shows
+
 
 def progress_enabled() -> bool:
     """True when a progress bar would be seen: stderr is a terminal and no test runs."""
@@ -28,6 +31,17 @@ def progress(items: Iterable[Item], *, desc: str, total: int | None = None) -> I
     """``items``, one by one, behind a progress bar on stderr (when one would be seen)."""
     yield from tqdm(items, desc=desc, total=total, file=sys.stderr, leave=False,
                     disable=not progress_enabled())
+
+
+def run_steps(simulation: Simulation, *, desc: str, total: int | None = None) -> SimResult:
+    """Run ``simulation`` to the end behind a bar of its steps (``total`` expected) on stderr,
+    when one would be seen, and return its result."""
+    with tqdm(total=total, desc=desc, unit="step", file=sys.stderr, leave=False,
+              delay=STEP_BAR_DELAY, disable=not progress_enabled()) as bar:
+        while not simulation.done:
+            simulation.step()
+            bar.update()
+    return simulation.result()
 
 
 def timed_run(collective: str, algorithm: str, network: Network, count: int, *,
