@@ -25,8 +25,8 @@ from collectives.bench.sizes import (
 )
 from collectives.catalogue import COLLECTIVES, REDUCING
 from collectives.cli import main
-from collectives.cli.bench import dtype_of
-from collectives.errors import InvalidInputError
+from collectives.cli.bench import dtype_of, refused_algorithms
+from collectives.errors import InvalidInputError, UnsupportedError
 from collectives.ops import resolve_op
 from collectives.spec import Problem, example_inputs, expected_outputs
 
@@ -374,6 +374,35 @@ def test_plot_refuses_an_empty_csv(tmp_path):
 def test_datatype_takes_nccl_tests_and_numpy_names(name, dtype):
     """-d float is float32 as in nccl-tests; numpy names work too."""
     assert dtype_of(name) == np.dtype(dtype)
+
+
+def test_datatype_takes_a_byte_order():
+    """-d '>f4' is big-endian float32, a numpy name."""
+    assert dtype_of(">f4") == np.dtype(">f4") and not dtype_of(">f4").isnative
+
+
+@pytest.mark.parametrize("name", ["bfloat16", "f8e4m3", "f8e5m2"])
+def test_datatype_refuses_nccl_tests_names_numpy_lacks(name):
+    """nccl-tests' types numpy has no dtype for are refused by name."""
+    with pytest.raises(InvalidInputError, match=f"expected a type numpy has, got nccl-tests' "
+                                                f"'{name}', which numpy lacks"):
+        dtype_of(name)
+
+
+def test_refused_algorithms_names_each_with_its_reason():
+    """At N = 3, recursive doubling (a power of two) is refused with the catalogue's reason and
+    a name with a check of its own with that check's; the others, auto among them, run."""
+    problem = Problem("allreduce", 3, (8,), np.dtype(">f4"), op=resolve_op("sum"))
+
+    def no_byte_swap(p: Problem) -> None:
+        if not p.dtype.isnative:
+            raise UnsupportedError(f"expected a native dtype, got {p.dtype}")
+
+    refusals = refused_algorithms(problem, ["ring", "recursive_doubling", "auto", "mpi"],
+                                  {"mpi": no_byte_swap})
+    assert list(refusals) == ["recursive_doubling", "mpi"]
+    assert "expected a power-of-two number of ranks, got 3" in refusals["recursive_doubling"]
+    assert refusals["mpi"] == "expected a native dtype, got >f4"
 
 
 def test_datatype_refuses_an_unknown_name():

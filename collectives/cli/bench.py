@@ -15,15 +15,17 @@ import argparse
 import dataclasses
 import os
 import sys
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from collectives.catalogue import COLLECTIVES, REDUCING, runnable_algorithms
+from collectives.catalogue import CATALOGUE, COLLECTIVES, check_supported
 from collectives.cli.common import format_bytes, input_file, output_file
 from collectives.errors import InvalidInputError, UnsupportedError
-from collectives.ops import OP_NAMES, resolve_op
+from collectives.ops import OP_NAMES
+from collectives.spec import Problem
 
 HELP = "nccl-tests style benchmark (algbw, busbw, #wrong) of the MPI collectives, under mpiexec"
 
@@ -33,6 +35,8 @@ NCCL_DTYPES: dict[str, str] = {
     "int": "int32", "int8": "int8", "uint8": "uint8", "int32": "int32", "uint32": "uint32",
     "int64": "int64", "uint64": "uint64", "char": "int8",
 }
+# nccl-tests' datatype names that numpy has no dtype for.
+NCCL_ONLY_DTYPES = ("bfloat16", "f8e4m3", "f8e5m2")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -77,6 +81,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def dtype_of(name: str) -> np.dtype:
     """The numpy dtype of a numpy or nccl-tests type name."""
+    if name.lower() in NCCL_ONLY_DTYPES:
+        raise InvalidInputError(f"expected a type numpy has, got nccl-tests' {name!r}, which "
+                                f"numpy lacks; use one of {', '.join(NCCL_DTYPES)} or a numpy "
+                                "dtype name")
     try:
         return np.dtype(NCCL_DTYPES.get(name.lower(), name))
     except TypeError:
@@ -100,6 +108,23 @@ def plot_command(csv_path: str, png_path: str | None) -> int:
     if data.copy_per_rank_gbs is not None:
         print(f"  copy bandwidth per rank: {data.copy_per_rank_gbs:.3f} GB/s")
     return 0
+
+
+def refused_algorithms(problem: Problem, algorithms: list[str],
+                       checks: Mapping[str, Callable[[Problem], None]]) -> dict[str, str]:
+    """The algorithms of ``algorithms`` that cannot run ``problem``, each with the reason:
+    the catalogue's demands (an op out of rank order, N not a power of two), or for a name in
+    ``checks`` (MPI's built-in) its own check (a dtype MPI has no datatype or reduction for)."""
+    refusals = {}
+    for name in algorithms:
+        try:
+            if name in checks:
+                checks[name](problem)
+            elif name in CATALOGUE[problem.collective]:
+                check_supported(CATALOGUE[problem.collective][name], problem.op, problem.ranks)
+        except UnsupportedError as error:
+            refusals[name] = str(error)
+    return refusals
 
 
 def _check_memory(comm: Any, args: argparse.Namespace, sweep_bytes: int,
@@ -157,13 +182,10 @@ def run(args: argparse.Namespace) -> int:
 
     comm = MPI.COMM_WORLD
     rank, ranks = comm.Get_rank(), comm.Get_size()
-    skipped: list[str] = []
     if args.algorithms:
         algorithms = [a.strip() for a in args.algorithms.split(",") if a.strip()]
-    else:  # every registered algorithm that can run here
-        op = resolve_op(args.op) if args.collective in REDUCING else None
-        algorithms, skipped = runnable_algorithms(
-            args.collective, MPI_ALGORITHMS.names(args.collective), op, ranks)
+    else:  # every registered algorithm
+        algorithms = list(MPI_ALGORITHMS.names(args.collective))
     for name in algorithms:
         if name != AUTO:  # auto: the algorithm a call naming none runs (chosen per size)
             MPI_ALGORITHMS.get(args.collective, name)  # an unknown name lists the valid ones
@@ -173,19 +195,23 @@ def run(args: argparse.Namespace) -> int:
                          args.op, args.root, args.iters, args.warmup_iters, bool(args.check),
                          args.memory)
     config.problem(ranks, 0)  # a bad root or an op the dtype cannot take fails here
-    if not args.algorithms and BUILTIN in algorithms:  # MPI's built-in: skipped like the rest
-        try:
-            check_builtin(config.problem(ranks, 1))
-        except UnsupportedError:
-            algorithms.remove(BUILTIN)
-            skipped.append(BUILTIN)
-            config = dataclasses.replace(config, algorithms=tuple(algorithms))
+    refusals = refused_algorithms(config.problem(ranks, 1), algorithms,
+                                  {BUILTIN: check_builtin})
+    skipped = list(refusals)
+    if skipped:  # each is skipped, named with its reason; the others run
+        algorithms = [name for name in algorithms if name not in refusals]
+        if not algorithms:
+            raise UnsupportedError(
+                f"expected an algorithm that can run {args.collective} on {ranks} ranks with "
+                f"{config.dtype}, got none: " + "; ".join(refusals.values()))
+        config = dataclasses.replace(config, algorithms=tuple(algorithms))
     copy_bytes = parse_size(args.copy_bytes)
     _check_memory(comm, args, config.bytes_per_rank(ranks), copy_bytes)
     _say(rank, [
         f"# collectives bench: {args.collective}, N = {ranks}, {config.dtype}, "
         f"algorithms {', '.join(algorithms)}"
         + (f" (skipped, cannot run here: {', '.join(skipped)})" if skipped else ""),
+        *(f"# skipped {name}: {reason}" for name, reason in refusals.items()),
         f"# sizes {format_size(low)}B..{format_size(high)}B x{args.stepfactor:g}, "
         f"{args.iters} iterations after {args.warmup_iters} warm-up, check {args.check}",
         "# time: the slowest rank's, each iteration started at a barrier; median of iterations",
