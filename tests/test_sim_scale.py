@@ -200,6 +200,16 @@ def test_a_memory_error_ends_the_command_in_one_line(monkeypatch, capsys):
                                        "MemoryError; use fewer ranks or smaller sizes\n")
 
 
+def test_a_simulation_knows_the_steps_to_expect():
+    """The reference's step count, for the bar's total: 2(N - 1) for ring all-reduce, none for
+    a custom schedule."""
+    assert Simulation.count_only("allreduce", ranks=5, count=5,
+                                 algorithm="ring").expected_steps == 8
+    custom = Simulation.count_only("allreduce", ranks=5, count=5, algorithm="mine",
+                                   schedule=lambda problem: iter(()))
+    assert custom.expected_steps is None
+
+
 def test_run_steps_gives_the_run_result():
     """run_steps (the command's run behind a bar) gives what run() gives."""
     def simulation() -> Simulation:

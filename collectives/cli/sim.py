@@ -93,12 +93,8 @@ def simulate_call(args: argparse.Namespace) -> SimResult:
         simulation = Simulation(args.collective, inputs, algorithm=args.algorithm, op=op,
                                 root=args.root, provenance=args.provenance, network=network,
                                 keep_transfers=keep, segments=args.segments)
-    try:
-        total: int | None = reference_cost(simulation.problem, args.algorithm).steps
-    except KeyError:
-        total = None
     return run_steps(simulation, desc=f"{args.collective} {args.algorithm} N={args.ranks}",
-                     total=total)
+                     total=simulation.expected_steps)
 
 
 def reference_for(result: SimResult) -> Problem:

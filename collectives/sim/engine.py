@@ -281,8 +281,9 @@ class Simulation:
         if network is not None and network.ranks != n:
             raise InvalidInputError(f"expected a network of {n} ranks, got one of "
                                     f"{network.ranks}: {network.describe()}")
-        check_footprint(problem, algorithm if registered else None, data=data,
-                        provenance=provenance, keep_transfers=self._keep)
+        self._expected_steps = check_footprint(problem, algorithm if registered else None,
+                                               data=data, provenance=provenance,
+                                               keep_transfers=self._keep)
         self._network = network
         self._records: list[StepRecord] = []
         self._traffic = PairTraffic(n)
@@ -328,6 +329,12 @@ class Simulation:
     def done(self) -> bool:
         """True once every step has run."""
         return self._pending is None
+
+    @property
+    def expected_steps(self) -> int | None:
+        """Steps the reference's cost table gives this run; None for a custom schedule or an
+        algorithm the table lacks."""
+        return self._expected_steps
 
     @property
     def steps_done(self) -> int:
@@ -569,9 +576,10 @@ def keeps_transfers(ranks: int, keep_transfers: bool | None) -> bool:
 
 
 def check_footprint(problem: Problem, algorithm: str | None, *, data: bool,
-                    provenance: bool = False, keep_transfers: bool = False) -> None:
+                    provenance: bool = False, keep_transfers: bool = False) -> int | None:
     """Refuse a run whose estimated memory (:mod:`collectives.sim.memory`) cannot fit, before
-    it allocates anything; ``algorithm`` is None for a custom schedule."""
+    it allocates anything; ``algorithm`` is None for a custom schedule. Return the steps the
+    reference gives the run (None where it gives none)."""
     steps = None
     if algorithm is not None:
         try:
@@ -590,6 +598,7 @@ def check_footprint(problem: Problem, algorithm: str | None, *, data: bool,
         f"{mode} of {problem.collective} {algorithm or 'with a custom schedule'!r} on "
         f"{problem.ranks} ranks", footprint.total, footprint.describe(),
         "use fewer ranks or elements" + "".join(f", or {hint}" for hint in hints))
+    return steps
 
 
 def _add_counts(target: np.ndarray, incoming: np.ndarray, source_first: bool) -> None:
