@@ -27,7 +27,8 @@ from collectives.cli.common import (
 from collectives.costs import reference_cost, reference_time
 from collectives.ops import resolve_op
 from collectives.sim import SimResult, Simulation
-from collectives.sim.engine import check_footprint, keeps_transfers
+from collectives.sim.engine import keeps_transfers
+from collectives.sim.memory import check_run
 from collectives.sim.network import Network
 from collectives.sim.sweep import run_steps
 from collectives.sim.timing import format_seconds
@@ -86,8 +87,8 @@ def simulate_call(args: argparse.Namespace) -> SimResult:
         named_op = op_for(args.collective, args.op)
         problem = Problem(args.collective, args.ranks, (args.count,), args.dtype, args.root,
                           resolve_op(named_op) if named_op else None, args.segments)
-        check_footprint(problem, args.algorithm, data=True, provenance=args.provenance,
-                        keep_transfers=keeps_transfers(args.ranks, keep))
+        check_run(problem, args.algorithm, data=True, provenance=args.provenance,
+                  keep_transfers=keeps_transfers(args.ranks, keep))
         inputs = example_inputs(args.collective, args.ranks, args.count, args.dtype,
                                 root=args.root)
         simulation = Simulation(args.collective, inputs, algorithm=args.algorithm, op=op,

@@ -31,7 +31,6 @@ from typing import Any
 import numpy as np
 
 from collectives.catalogue import REDUCING, algorithm_info, check_supported
-from collectives.costs import reference_cost
 from collectives.errors import (
     CollectivesError,
     InvalidInputError,
@@ -281,9 +280,9 @@ class Simulation:
         if network is not None and network.ranks != n:
             raise InvalidInputError(f"expected a network of {n} ranks, got one of "
                                     f"{network.ranks}: {network.describe()}")
-        self._expected_steps = check_footprint(problem, algorithm if registered else None,
-                                               data=data, provenance=provenance,
-                                               keep_transfers=self._keep)
+        self._expected_steps = memory.check_run(problem, algorithm if registered else None,
+                                                data=data, provenance=provenance,
+                                                keep_transfers=self._keep)
         self._network = network
         self._records: list[StepRecord] = []
         self._traffic = PairTraffic(n)
@@ -573,32 +572,6 @@ def keeps_transfers(ranks: int, keep_transfers: bool | None) -> bool:
     """Whether a run keeps its steps' transfers: as asked, else up to
     :data:`KEEP_TRANSFERS_RANKS` ranks."""
     return ranks <= KEEP_TRANSFERS_RANKS if keep_transfers is None else bool(keep_transfers)
-
-
-def check_footprint(problem: Problem, algorithm: str | None, *, data: bool,
-                    provenance: bool = False, keep_transfers: bool = False) -> int | None:
-    """Refuse a run whose estimated memory (:mod:`collectives.sim.memory`) cannot fit, before
-    it allocates anything; ``algorithm`` is None for a custom schedule. Return the steps the
-    reference gives the run (None where it gives none)."""
-    steps = None
-    if algorithm is not None:
-        try:
-            steps = reference_cost(problem, algorithm).steps
-        except KeyError:  # an algorithm the reference table does not list
-            steps = None
-    footprint = memory.estimate(problem, algorithm, data=data, provenance=provenance,
-                                keep_transfers=keep_transfers, steps=steps)
-    mode = "a count-only run" if not data else "a provenance run" if provenance else "a run"
-    large = {name for name, nbytes in footprint.parts.items() if 4 * nbytes >= footprint.total}
-    hints = [hint for part, hint in (("data", "count-only mode"),
-                                     ("provenance", "no provenance"),
-                                     ("kept steps", "keep_transfers=False (no --trace)"))
-             if part in large]
-    memory.check_fits(
-        f"{mode} of {problem.collective} {algorithm or 'with a custom schedule'!r} on "
-        f"{problem.ranks} ranks", footprint.total, footprint.describe(),
-        "use fewer ranks or elements" + "".join(f", or {hint}" for hint in hints))
-    return steps
 
 
 def _add_counts(target: np.ndarray, incoming: np.ndarray, source_first: bool) -> None:

@@ -19,7 +19,8 @@ A run holds, at most (bytes; :class:`Footprint` names each part):
 The bounds on transfers and pairs are the algorithms' (a test runs every registered algorithm
 against them); a custom schedule's steps and pairs are not known before it runs, so only its
 data is estimated. A run whose estimate exceeds the memory available
-(:func:`available_memory`) is refused before anything is allocated, with the estimate.
+(:func:`available_memory`) is refused before anything is allocated, with the estimate
+(:func:`check_run`).
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ import math
 import os
 from dataclasses import dataclass
 
+from collectives.costs import reference_cost
 from collectives.errors import InvalidInputError
 from collectives.spec import Problem
 
@@ -127,3 +129,29 @@ def check_fits(what: str, needed: int, detail: str, hint: str) -> None:
         raise InvalidInputError(
             f"expected {what} to fit in the {format_bytes(available)} of memory available, got "
             f"an estimate of {format_bytes(needed)} ({detail}); {hint}")
+
+
+def check_run(problem: Problem, algorithm: str | None, *, data: bool, provenance: bool = False,
+              keep_transfers: bool = False) -> int | None:
+    """Refuse a run whose estimated memory cannot fit, before it allocates anything, with the
+    estimate and a hint for its largest parts; ``algorithm`` is None for a custom schedule.
+    Return the steps the reference gives the run (None where it gives none)."""
+    steps = None
+    if algorithm is not None:
+        try:
+            steps = reference_cost(problem, algorithm).steps
+        except KeyError:  # an algorithm the reference table does not list
+            steps = None
+    footprint = estimate(problem, algorithm, data=data, provenance=provenance,
+                         keep_transfers=keep_transfers, steps=steps)
+    mode = "a count-only run" if not data else "a provenance run" if provenance else "a run"
+    large = {name for name, nbytes in footprint.parts.items() if 4 * nbytes >= footprint.total}
+    hints = [hint for part, hint in (("data", "count-only mode"),
+                                     ("provenance", "no provenance"),
+                                     ("kept steps", "keep_transfers=False (no --trace)"))
+             if part in large]
+    name = repr(algorithm) if algorithm else "(a custom schedule)"
+    check_fits(f"{mode} of {problem.collective} {name} on {problem.ranks} ranks",
+               footprint.total, footprint.describe(),
+               "use fewer ranks or elements" + "".join(f", or {hint}" for hint in hints))
+    return steps
