@@ -390,9 +390,10 @@ def test_datatype_refuses_nccl_tests_names_numpy_lacks(name):
 
 
 def test_refused_algorithms_names_each_with_its_reason():
-    """At N = 3, recursive doubling (a power of two) is refused with the catalogue's reason and
-    a name with a check of its own with that check's; the others, auto among them, run."""
-    problem = Problem("allreduce", 3, (8,), np.dtype(">f4"), op=resolve_op("sum"))
+    """At N = 3, recursive doubling all-gather (a power of two) is refused with the catalogue's
+    reason and a name with a check of its own with that check's; the others, auto among them,
+    run."""
+    problem = Problem("allgather", 3, (8,), np.dtype(">f4"))
 
     def no_byte_swap(p: Problem) -> None:
         if not p.dtype.isnative:
