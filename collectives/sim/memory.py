@@ -30,7 +30,7 @@ import os
 from dataclasses import dataclass
 
 from collectives.costs import reference_cost
-from collectives.errors import InvalidInputError
+from collectives.errors import InvalidInputError, UnknownAlgorithmError
 from collectives.spec import Problem
 
 STEP_BYTES_PER_TRANSFER = 320  #: one step's columns and the temporaries of its check and timing
@@ -140,7 +140,7 @@ def check_run(problem: Problem, algorithm: str | None, *, data: bool, provenance
     if algorithm is not None:
         try:
             steps = reference_cost(problem, algorithm).steps
-        except KeyError:  # an algorithm the reference table does not list
+        except (KeyError, UnknownAlgorithmError):  # one the reference table does not list
             steps = None
     footprint = estimate(problem, algorithm, data=data, provenance=provenance,
                          keep_transfers=keep_transfers, steps=steps)
