@@ -25,6 +25,7 @@ from collectives.cli.common import (
     output_file,
 )
 from collectives.costs import reference_cost, reference_time
+from collectives.errors import InvalidInputError
 from collectives.ops import resolve_op
 from collectives.sim import SimResult, Simulation
 from collectives.sim.engine import keeps_transfers
@@ -85,10 +86,15 @@ def simulate_call(args: argparse.Namespace) -> SimResult:
             keep_transfers=keep, segments=args.segments)
     else:
         named_op = op_for(args.collective, args.op)
-        problem = Problem(args.collective, args.ranks, (args.count,), args.dtype, args.root,
-                          resolve_op(named_op) if named_op else None, args.segments)
-        check_run(problem, args.algorithm, data=True, provenance=args.provenance,
-                  keep_transfers=keeps_transfers(args.ranks, keep))
+        try:
+            problem: Problem | None = Problem(
+                args.collective, args.ranks, (args.count,), args.dtype, args.root,
+                resolve_op(named_op) if named_op else None, args.segments)
+        except InvalidInputError:  # a wrong call: the run below says what is wrong, as ever
+            problem = None
+        if problem is not None:
+            check_run(problem, args.algorithm, data=True, provenance=args.provenance,
+                      keep_transfers=keeps_transfers(args.ranks, keep))
         inputs = example_inputs(args.collective, args.ranks, args.count, args.dtype,
                                 root=args.root)
         simulation = Simulation(args.collective, inputs, algorithm=args.algorithm, op=op,
