@@ -20,11 +20,13 @@ The bounds on transfers and pairs are the algorithms' (a test runs every registe
 against them); a custom schedule's steps and pairs are not known before it runs, so only its
 data is estimated. A run whose estimate exceeds the memory available
 (:func:`available_memory`) is refused before anything is allocated, with the estimate
-(:func:`check_run`).
+(:func:`check_run`); one estimated at no more than :data:`ALWAYS_FITS` is taken to fit without
+reading the memory, so a small run pays about 2 µs for the check.
 """
 
 from __future__ import annotations
 
+import functools
 import math
 import os
 from dataclasses import dataclass
@@ -37,6 +39,7 @@ STEP_BYTES_PER_TRANSFER = 320  #: one step's columns and the temporaries of its 
 KEPT_BYTES_PER_TRANSFER = 200  #: a kept transfer: its columns and its share of the step timing
 PAIR_BYTES = 64  #: a pair's key and total, and the copies made while merging
 RECORD_BYTES = 400  #: one step's record and its time
+ALWAYS_FITS = 64 * 2**20  #: a run estimated at most this large is not weighed against the memory
 
 # Algorithms whose steps hold more than 2N transfers, and the most one of their steps holds.
 _WIDE_STEPS = {("alltoall", "bruck"): lambda n: n * (n - 1)}
@@ -136,14 +139,11 @@ def check_run(problem: Problem, algorithm: str | None, *, data: bool, provenance
     """Refuse a run whose estimated memory cannot fit, before it allocates anything, with the
     estimate and a hint for its largest parts; ``algorithm`` is None for a custom schedule.
     Return the steps the reference gives the run (None where it gives none)."""
-    steps = None
-    if algorithm is not None:
-        try:
-            steps = reference_cost(problem, algorithm).steps
-        except (KeyError, UnknownAlgorithmError):  # one the reference table does not list
-            steps = None
+    steps = None if algorithm is None else _reference_steps(problem, algorithm)
     footprint = estimate(problem, algorithm, data=data, provenance=provenance,
                          keep_transfers=keep_transfers, steps=steps)
+    if footprint.total <= ALWAYS_FITS:
+        return steps
     mode = "a count-only run" if not data else "a provenance run" if provenance else "a run"
     large = {name for name, nbytes in footprint.parts.items() if 4 * nbytes >= footprint.total}
     hints = [hint for part, hint in (("data", "count-only mode"),
@@ -155,3 +155,20 @@ def check_run(problem: Problem, algorithm: str | None, *, data: bool, provenance
                footprint.total, footprint.describe(),
                "use fewer ranks or elements" + "".join(f", or {hint}" for hint in hints))
     return steps
+
+
+def _reference_steps(problem: Problem, algorithm: str) -> int | None:
+    """The steps the reference's cost table gives ``algorithm`` on ``problem`` (None where it
+    gives none), remembered for the calls seen last (a program repeats its calls)."""
+    try:
+        return _remembered_steps(problem, algorithm)
+    except TypeError:  # an op that cannot be a key (a user's MPI.Op): not remembered
+        return _remembered_steps.__wrapped__(problem, algorithm)
+
+
+@functools.lru_cache(maxsize=256)
+def _remembered_steps(problem: Problem, algorithm: str) -> int | None:
+    try:
+        return reference_cost(problem, algorithm).steps
+    except (KeyError, UnknownAlgorithmError):  # an algorithm the reference table does not list
+        return None
