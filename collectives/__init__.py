@@ -8,6 +8,7 @@ same algorithms step by step on virtual ranks and counts every byte. Importing t
 from collectives.catalogue import CATALOGUE, COLLECTIVES
 from collectives.errors import (
     CollectivesError,
+    DeadlineError,
     InvalidInputError,
     MismatchError,
     ProvenanceError,
@@ -21,7 +22,8 @@ from collectives.partition import chunk_counts, chunk_offsets, chunk_slice
 __version__ = "0.1.0"
 
 __all__ = [
-    "CATALOGUE", "COLLECTIVES", "OP_NAMES", "CollectivesError", "InvalidInputError",
-    "MismatchError", "Op", "ProvenanceError", "ScheduleError", "UnknownAlgorithmError",
-    "UnsupportedError", "chunk_counts", "chunk_offsets", "chunk_slice", "resolve_op",
+    "CATALOGUE", "COLLECTIVES", "OP_NAMES", "CollectivesError", "DeadlineError",
+    "InvalidInputError", "MismatchError", "Op", "ProvenanceError", "ScheduleError",
+    "UnknownAlgorithmError", "UnsupportedError", "chunk_counts", "chunk_offsets", "chunk_slice",
+    "resolve_op",
 ]

@@ -31,4 +31,9 @@ class ProvenanceError(CollectivesError):
 
 
 class MismatchError(CollectivesError):
-    """Ranks disagree on a collective call (collective, algorithm, dtype or count)."""
+    """Ranks disagree on a collective call (collective, root, algorithm, op, count, dtype or
+    segments)."""
+
+
+class DeadlineError(CollectivesError, TimeoutError):
+    """A wait outlived the communicator's deadline: a peer left the call or never made it."""

@@ -26,9 +26,9 @@ shape and dtype; the caller's input is never written unless it asked for in plac
 - ``alltoall(x, out=x)``: afterwards ``x`` holds the result; the exchange itself works on a
   temporary copy, since a block is sent after others have arrived.
 
-``scatter`` on a rank other than the root takes ``x=None`` with ``out=`` (its block's buffer),
-or an ``x`` shaped like the root's (whose values are not read). ``gather`` ignores ``out`` on
-ranks other than the root.
+``scatter`` on a rank other than the root takes ``x=None`` (the block's shape and dtype come
+from the root), ``out=`` (its block's buffer), or an ``x`` shaped like the root's (whose values
+are not read). ``gather`` ignores ``out`` on ranks other than the root.
 
 ``algorithm="auto"`` (the default) runs the algorithm :func:`collectives.mpi.auto.choose`
 picks for the collective, the message size and N: a latency algorithm for small messages, the
@@ -40,10 +40,16 @@ nothing after the first.
 ``pipelines``); every other algorithm refuses S > 1, naming those that can.
 
 Every call runs on a private duplicate of the communicator made once (``comm.Dup()``), so its
-messages never match the caller's own. Bad input raises on the rank that gave it, before any
-message is sent; ranks that disagree on a call raise :class:`MismatchError` (see
-:mod:`collectives.mpi.transport`). Run scripts as ``mpiexec -n N python -m mpi4py script.py`` so
-one rank's uncaught exception aborts the whole job instead of leaving the others waiting.
+messages never match the caller's own. Every call starts with the ranks agreeing on it
+(:mod:`collectives.mpi.agreement`, one small built-in collective): input one rank refuses raises
+on every rank, naming that rank and why; ranks that disagree on the collective, root, algorithm,
+op, count, dtype or segments raise :class:`MismatchError` on every rank, naming what differs.
+Either way no message of the call was sent and the communicator takes the next call. Every wait
+ends in :class:`DeadlineError` after ``deadline`` seconds (300 by default), naming the call and
+the peer, so a rank that left a call midway cannot leave the others waiting for ever; the
+communicator then refuses further calls. Run scripts as
+``mpiexec -n N python -m mpi4py script.py`` so one rank's uncaught exception aborts the whole
+job at once.
 """
 
 from __future__ import annotations
@@ -51,20 +57,22 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, NoReturn
 
 import numpy as np
 from mpi4py import MPI
 
-from collectives.catalogue import CATALOGUE, REDUCING, ROOTED, algorithm_info, check_supported
+from collectives.catalogue import REDUCING
 from collectives.clock import ClockCalls
-from collectives.errors import CollectivesError, InvalidInputError
-from collectives.mpi.algorithms.builtin import check_builtin
+from collectives.errors import CollectivesError, DeadlineError, InvalidInputError
+from collectives.mpi.agreement import Agreement, Terms
 from collectives.mpi.auto import AUTO, LARGE, choose
 from collectives.mpi.buffers import as_input, as_root, check_apart, check_out, flat, same_array
-from collectives.mpi.call import Call, ScratchPool, wants_result, wants_source
-from collectives.mpi.registry import BUILTIN, MPI_ALGORITHMS
-from collectives.mpi.transport import CallSignature, TrafficCounter, Transport
+from collectives.mpi.call import Call, ScratchPool
+from collectives.mpi.deadline import DEFAULT_DEADLINE, check_deadline
+from collectives.mpi.plan import Plan, make_plan
+from collectives.mpi.registry import MPI_ALGORITHMS
+from collectives.mpi.transport import TrafficCounter
 from collectives.ops import Op, resolve_op
 from collectives.spec import Problem, block_shape_of
 
@@ -72,7 +80,7 @@ from collectives.spec import Problem, block_shape_of
 # chooses by collective, size in bytes, N and op.
 DEFAULT_ALGORITHMS: dict[str, str] = LARGE
 
-# Algorithm choices and transports kept per call signature (small calls repeat the same few).
+# Call plans kept per call signature (small calls repeat the same few).
 _SIGNATURES_KEPT = 64
 
 
@@ -87,25 +95,25 @@ class Communicator(ClockCalls):
     (with :mod:`collectives.clock`'s ``compute``, ``measure`` and ``phase``, which do nothing
     here but check their arguments)."""
 
-    def __init__(self, comm: MPI.Intracomm) -> None:
+    def __init__(self, comm: MPI.Intracomm, *, deadline: float = DEFAULT_DEADLINE) -> None:
         if not isinstance(comm, MPI.Intracomm) or comm == MPI.COMM_NULL:
             raise InvalidInputError(
                 f"expected an mpi4py intracommunicator, got {comm!r}"
             )
+        self._deadline = check_deadline(deadline)
         self._comm: MPI.Intracomm = comm.Dup()
         self._comm.Set_errhandler(MPI.ERRORS_RETURN)  # MPI errors raise MPI.Exception
         self._rank = self._comm.Get_rank()
         self._size = self._comm.Get_size()
         self._crowded = _crowded(self._comm)  # more ranks on this node than cores: wait yielding
+        self._agreement = Agreement(self._comm, self._deadline, patient=self._crowded)
         self._counter = TrafficCounter(self._size)
         self._pool = ScratchPool()
         # the working buffer of the collectives that cannot work in the caller's arrays
         # (scatter, gather and reduce off the root, reduce-scatter, all-to-all), reused call to
         # call so a loop of calls maps and faults in no fresh pages
         self._work_pool = ScratchPool()
-        self._transports: dict[tuple[Problem, str], Transport] = {}
-        self._chosen: dict[tuple[Problem, str | None], str] = {}  # (problem, asked) -> ran
-        self._plans: dict[tuple[Any, ...], tuple[Problem, str]] = {}  # call signature -> plan
+        self._plans: dict[tuple[Any, ...], Plan] = {}  # call signature -> plan
         self._failure: str | None = None
         self.last_collective: str | None = None  #: the collective of the last completed call
         self.last_algorithm: str | None = None  #: the algorithm that ran in that call
@@ -129,6 +137,11 @@ class Communicator(ClockCalls):
 
     def __repr__(self) -> str:
         return f"Communicator(rank={self._rank}, size={self._size})"
+
+    @property
+    def deadline(self) -> float:
+        """Seconds any wait of a call may last before it raises DeadlineError."""
+        return self._deadline
 
     @staticmethod
     def algorithms(collective: str) -> list[str]:
@@ -172,27 +185,31 @@ class Communicator(ClockCalls):
                   out: np.ndarray | None = None,
                   segments: int = 1) -> np.ndarray:
         """Every rank gets the root's ``buf``: in place in ``buf`` (returned), or in ``out``."""
-        root = as_root(root, "broadcast", self._size)
-        is_root = self._rank == root
-        if out is not None:
-            source = as_input(buf, "broadcast", "buf") if is_root else None
-            shape, dtype = (source.shape, source.dtype) if source is not None else (None, None)
-            result = check_out(out, shape, dtype, "broadcast")
-        elif is_root:
-            source = result = as_input(buf, "broadcast", "buf")
-        else:  # any writeable layout: a Fortran-ordered or strided buf receives through a copy
-            source = None
-            result = check_out(buf, None, None, "broadcast", "buf", contiguous=False)
-        problem, name = self._plan("broadcast", result.shape, result.dtype, algorithm, root=root,
-                                   segments=segments)
-        if source is not None and source is not result:  # the root, out of place
-            check_apart(result, source, "broadcast")
-            work = flat(result)
-            origin = self._source(problem, name, source, work)
-        else:  # the root only reads; a strided or read-only buf travels from a C-ordered copy
-            contiguous = result.flags.c_contiguous and result.flags.writeable
-            work = origin = flat(result) if contiguous else np.array(result, order="C").reshape(-1)
-        self._execute(problem, name, work, origin)
+        try:
+            root = as_root(root, "broadcast", self._size)
+            is_root = self._rank == root
+            if out is not None:
+                source = as_input(buf, "broadcast", "buf") if is_root else None
+                shape, dtype = (source.shape, source.dtype) if source is not None else (None, None)
+                result = check_out(out, shape, dtype, "broadcast")
+            elif is_root:
+                source = result = as_input(buf, "broadcast", "buf")
+            else:  # any writeable layout: a Fortran-ordered or strided buf receives through a copy
+                source = None
+                result = check_out(buf, None, None, "broadcast", "buf", contiguous=False)
+            plan = self._plan("broadcast", result.shape, result.dtype, algorithm, root=root,
+                              segments=segments)
+            out_of_place = source is not None and source is not result  # the root's out=
+            if out_of_place:
+                check_apart(result, source, "broadcast")
+                work = flat(result)
+            else:  # the root only reads; a strided or read-only buf travels from a C-ordered copy
+                contiguous = result.flags.c_contiguous and result.flags.writeable
+                work = flat(result) if contiguous else np.array(result, order="C").reshape(-1)
+        except Exception as error:
+            self._refuse("broadcast", error)
+        self._agree(plan)
+        self._execute(plan, work, self._source(plan, source, work) if out_of_place else work)
         if not is_root and not result.flags.c_contiguous:
             result[...] = work.reshape(result.shape)
         return result
@@ -201,42 +218,62 @@ class Communicator(ClockCalls):
                 out: np.ndarray | None = None,
                 segments: int = 1) -> np.ndarray:
         """Rank i gets block i of the root's ``x`` (shape ``(N, *block)``)."""
-        root = as_root(root, "scatter", self._size)
-        if self._rank == root or x is not None:
-            x = as_input(x, "scatter")
-            block, dtype = block_shape_of("scatter", x.shape, self._size), x.dtype
-        elif out is not None:
-            check_out(out, None, None, "scatter")
-            block, dtype = out.shape, out.dtype
+        plan = block = None
+        try:
+            root = as_root(root, "scatter", self._size)
+            is_root = self._rank == root
+            if is_root or x is not None:
+                x = as_input(x, "scatter")
+                block, dtype = block_shape_of("scatter", x.shape, self._size), x.dtype
+            elif out is not None:
+                check_out(out, None, None, "scatter")
+                block, dtype = out.shape, out.dtype
+            else:  # the block's shape and dtype come from the root as the ranks agree
+                self._check_usable()
+                if algorithm is not None and algorithm != AUTO:
+                    MPI_ALGORITHMS.get("scatter", algorithm)
+            if block is not None:
+                plan = self._plan("scatter", block, dtype, algorithm, root=root,
+                                  segments=segments)
+                result = self._result(plan.problem, out, x if is_root else None)
+                work = self._work_pool.take(plan.problem.work_size, dtype)
+        except Exception as error:
+            self._refuse("scatter", error)
+        if plan is None:
+            asked = None if algorithm is None or algorithm == AUTO else algorithm
+            terms = self._settle("scatter", Terms("scatter", asked, root, None, None, None,
+                                                  segments))
+            assert terms.block is not None and terms.dtype is not None
+            plan = self._plan("scatter", terms.block, terms.dtype, terms.algorithm, root=root,
+                              segments=segments)
+            result = np.empty(terms.block, dtype=terms.dtype)
+            work = self._work_pool.take(plan.problem.work_size, terms.dtype)
         else:
-            raise InvalidInputError(
-                f"scatter expected, on rank {self._rank} (not the root), out= (the block's "
-                "buffer) or an x shaped like the root's, got neither"
-            )
-        problem = Problem("scatter", self._size, block, dtype, root, segments=segments)
-        name = self._algorithm(problem, algorithm)
-        result = self._result(problem, out, x if self._rank == root else None)
-        work = self._work_pool.take(problem.work_size, dtype)
-        if self._rank == root:
-            self._place(problem, x, work)
-        self._execute(problem, name, work)
-        return self._output(problem, work, result)
+            self._agree(plan)
+        if is_root:
+            self._place(plan.problem, x, work)
+        self._execute(plan, work)
+        return self._output(plan.problem, work, result)
 
     def gather(self, x: Any, root: int = 0, *, algorithm: str | None = AUTO,
                out: np.ndarray | None = None,
                segments: int = 1) -> np.ndarray | None:
         """The root gets every rank's ``x`` stacked in rank order; None elsewhere."""
-        root = as_root(root, "gather", self._size)
-        x = as_input(x, "gather")
-        problem = Problem("gather", self._size, x.shape, x.dtype, root, segments=segments)
-        name = self._algorithm(problem, algorithm)
-        if self._rank == root:
-            result = self._result(problem, out, x)
-            work = flat(result)
-        else:
-            result, work = None, self._work_pool.take(problem.work_size, x.dtype)
-        self._place(problem, x, work)
-        self._execute(problem, name, work)
+        try:
+            root = as_root(root, "gather", self._size)
+            x = as_input(x, "gather")
+            plan = self._plan("gather", x.shape, x.dtype, algorithm, root=root,
+                              segments=segments)
+            if self._rank == root:
+                result = self._result(plan.problem, out, x)
+                work = flat(result)
+            else:
+                result, work = None, self._work_pool.take(plan.problem.work_size, x.dtype)
+        except Exception as error:
+            self._refuse("gather", error)
+        self._agree(plan)
+        self._place(plan.problem, x, work)
+        self._execute(plan, work)
         return result
 
     def reduce(self, x: Any, op: str | Op | Any = "sum", root: int = 0, *,
@@ -244,98 +281,113 @@ class Communicator(ClockCalls):
                segments: int = 1) -> np.ndarray | None:
         """The root gets x0 ∘ x1 ∘ ... ∘ x(N-1); None elsewhere. ``out=x`` at the root is in
         place."""
-        root = as_root(root, "reduce", self._size)
-        x = as_input(x, "reduce")
-        problem = Problem("reduce", self._size, x.shape, x.dtype, root, resolve_op(op),
-                          segments=segments)
-        name = self._algorithm(problem, algorithm)
-        if self._rank == root:
-            result = self._result(problem, out, x, in_place=True)
-            work = flat(result)
-            if not same_array(result, x):
-                self._place(problem, x, work)
-        else:
-            result, work = None, self._work_pool.take(problem.work_size, x.dtype)
-            self._place(problem, x, work)  # reduced into: a copy
-        self._execute(problem, name, work)
+        try:
+            root = as_root(root, "reduce", self._size)
+            x = as_input(x, "reduce")
+            plan = self._plan("reduce", x.shape, x.dtype, algorithm, root=root, op=op,
+                              segments=segments)
+            if self._rank == root:
+                result = self._result(plan.problem, out, x, in_place=True)
+                work = flat(result)
+            else:
+                result, work = None, self._work_pool.take(plan.problem.work_size, x.dtype)
+        except Exception as error:
+            self._refuse("reduce", error)
+        self._agree(plan)
+        if result is None or not same_array(result, x):
+            self._place(plan.problem, x, work)  # off the root reduced into: a copy
+        self._execute(plan, work)
         return result
 
     def allgather(self, x: Any, *, algorithm: str | None = AUTO,
                   out: np.ndarray | None = None,
                   segments: int = 1) -> np.ndarray:
         """Every rank gets every rank's ``x`` stacked in rank order."""
-        x = as_input(x, "allgather")
-        problem, name = self._plan("allgather", x.shape, x.dtype, algorithm, segments=segments)
-        result = self._result(problem, out, x)
+        try:
+            x = as_input(x, "allgather")
+            plan = self._plan("allgather", x.shape, x.dtype, algorithm, segments=segments)
+            result = self._result(plan.problem, out, x)
+        except Exception as error:
+            self._refuse("allgather", error)
+        self._agree(plan)
         work = flat(result)
-        self._place(problem, x, work)
-        self._execute(problem, name, work)
+        self._place(plan.problem, x, work)
+        self._execute(plan, work)
         return result
 
     def reduce_scatter(self, x: Any, op: str | Op | Any = "sum", *,
                        algorithm: str | None = AUTO, out: np.ndarray | None = None,
                        segments: int = 1) -> np.ndarray:
         """Rank j gets x0[j] ∘ x1[j] ∘ ... ∘ x(N-1)[j] (``x`` of shape ``(N, *block)``)."""
-        x = as_input(x, "reduce_scatter")
-        block = block_shape_of("reduce_scatter", x.shape, self._size)
-        problem, name = self._plan("reduce_scatter", block, x.dtype, algorithm, op=op,
-                                   segments=segments)
-        result = self._result(problem, out, x)
-        if wants_result(MPI_ALGORITHMS.get("reduce_scatter", name)):
+        try:
+            x = as_input(x, "reduce_scatter")
+            block = block_shape_of("reduce_scatter", x.shape, self._size)
+            plan = self._plan("reduce_scatter", block, x.dtype, algorithm, op=op,
+                              segments=segments)
+            result = self._result(plan.problem, out, x)
             # works in the result array alone: no working buffer of N blocks, no copy out
-            work = flat(result)
-            self._execute(problem, name, work, self._source(problem, name, x, work))
-            return result
-        work = self._work_pool.take(problem.work_size, x.dtype)
-        self._execute(problem, name, work, self._source(problem, name, x, work))
-        return self._output(problem, work, result)
+            work = flat(result) if plan.works_in_result else \
+                self._work_pool.take(plan.problem.work_size, x.dtype)
+        except Exception as error:
+            self._refuse("reduce_scatter", error)
+        self._agree(plan)
+        self._execute(plan, work, self._source(plan, x, work))
+        return result if plan.works_in_result else self._output(plan.problem, work, result)
 
     def allreduce(self, x: Any, op: str | Op | Any = "sum", *, algorithm: str | None = AUTO,
                   out: np.ndarray | None = None,
                   segments: int = 1) -> np.ndarray:
         """Every rank gets x0 ∘ x1 ∘ ... ∘ x(N-1), bitwise the same everywhere. ``out=x`` is in
         place."""
-        x = as_input(x, "allreduce")
-        problem, name = self._plan("allreduce", x.shape, x.dtype, algorithm, op=op,
-                                   segments=segments)
-        result = self._result(problem, out, x, in_place=True)
+        try:
+            x = as_input(x, "allreduce")
+            plan = self._plan("allreduce", x.shape, x.dtype, algorithm, op=op,
+                              segments=segments)
+            result = self._result(plan.problem, out, x, in_place=True)
+        except Exception as error:
+            self._refuse("allreduce", error)
+        self._agree(plan)
         work = flat(result)
-        source = work if _is_in_place(result, x) else self._source(problem, name, x, work)
-        self._execute(problem, name, work, source)
+        source = work if _is_in_place(result, x) else self._source(plan, x, work)
+        self._execute(plan, work, source)
         return result
 
     def alltoall(self, x: Any, *, algorithm: str | None = AUTO,
                  out: np.ndarray | None = None,
                  segments: int = 1) -> np.ndarray:
         """Rank j gets block j of every rank, stacked in rank order. ``out=x`` is in place."""
-        x = as_input(x, "alltoall")
-        block = block_shape_of("alltoall", x.shape, self._size)
-        problem = Problem("alltoall", self._size, block, x.dtype, segments=segments)
-        name = self._algorithm(problem, algorithm)
-        result = self._result(problem, out, x, in_place=True)
-        work = self._work_pool.take(problem.work_size, x.dtype)
-        self._place(problem, x, work)
-        self._execute(problem, name, work)
-        return self._output(problem, work, result)
+        try:
+            x = as_input(x, "alltoall")
+            block = block_shape_of("alltoall", x.shape, self._size)
+            plan = self._plan("alltoall", block, x.dtype, algorithm, segments=segments)
+            result = self._result(plan.problem, out, x, in_place=True)
+            work = self._work_pool.take(plan.problem.work_size, x.dtype)
+        except Exception as error:
+            self._refuse("alltoall", error)
+        self._agree(plan)
+        self._place(plan.problem, x, work)
+        self._execute(plan, work)
+        return self._output(plan.problem, work, result)
 
     # -- internals ----------------------------------------------------------------------------
 
     def _plan(self, collective: str, block: tuple[int, ...], dtype: np.dtype,
               algorithm: str | None, *, root: int = 0, op: Any = None,
-              segments: int = 1) -> tuple[Problem, str]:
-        """The call's Problem and the algorithm it runs, made and checked once per signature
-        (small calls repeat a few, and making them costs more than a small message)."""
+              segments: int = 1) -> Plan:
+        """The call's plan, made and checked once per signature (small calls repeat a few, and
+        making them costs more than a small message)."""
+        self._check_usable()
         key = (collective, block, dtype, root, op, segments, type(segments), algorithm)
         try:
             plan = self._plans.get(key)
         except TypeError:  # an op that cannot be hashed
             key, plan = None, None
         if plan is not None:
-            self._check_usable()
             return plan
         problem = Problem(collective, self._size, block, dtype, root,
                           resolve_op(op) if collective in REDUCING else None, segments=segments)
-        plan = problem, self._algorithm(problem, algorithm)
+        plan = make_plan(problem, algorithm, self._comm, self._counter, patient=self._crowded,
+                         deadline=self._deadline)
         if key is not None:
             if len(self._plans) >= _SIGNATURES_KEPT:
                 self._plans.clear()
@@ -351,32 +403,31 @@ class Communicator(ClockCalls):
                 "new Communicator"
             )
 
-    def _algorithm(self, problem: Problem, algorithm: str | None) -> str:
-        """The algorithm to run, checked against the problem before any message is sent."""
-        self._check_usable()
-        try:  # small calls repeat a few signatures: choose and check each once
-            key: tuple[Problem, str | None] | None = (problem, algorithm)
-            name = self._chosen.get(key)
-        except TypeError:  # an op or algorithm that cannot be hashed
-            key, name = None, None
-        if name is not None:
-            return name
-        collective = problem.collective
-        if algorithm is None or algorithm == AUTO:
-            name = choose(collective, problem.nbytes, problem.ranks, problem.op)
-        else:
-            name = algorithm
-        MPI_ALGORITHMS.get(collective, name)  # an unknown name lists the valid ones
-        if name in CATALOGUE[collective]:
-            check_supported(algorithm_info(collective, name), problem.op, problem.ranks,
-                            problem.segments)
-        elif name == BUILTIN:
-            check_builtin(problem)
-        if key is not None:
-            if len(self._chosen) >= _SIGNATURES_KEPT:
-                self._chosen.clear()
-            self._chosen[key] = name
-        return name
+    def _agree(self, plan: Plan) -> None:
+        """The ranks agree on the call (one round), or every rank raises the same error."""
+        try:
+            agreed = self._agreement.check(plan.fields, plan.transport.signature.describe())
+        except DeadlineError as error:
+            self._failure = f"{plan.transport.signature.describe()} failed: {error}"
+            raise
+        if not agreed:
+            self._agreement.settle(plan.problem.collective, plan.terms)
+
+    def _settle(self, collective: str, terms: Terms | None,
+                error: BaseException | None = None) -> Terms:
+        """A round that cannot agree at once (this rank refused its input or does not know its
+        call's fields), then the error every rank raises or the terms they agree on."""
+        try:
+            self._agreement.check(self._agreement.not_ready, collective)
+        except DeadlineError as deadline:
+            self._failure = f"{collective} failed: {deadline}"
+            raise
+        return self._agreement.settle(collective, terms, error)
+
+    def _refuse(self, collective: str, error: Exception) -> NoReturn:
+        """This rank refused its input: every rank raises, naming it and why."""
+        self._settle(collective, None, error)
+        raise AssertionError("unreachable: settle raises when a rank refused")  # pragma: no cover
 
     def _result(self, problem: Problem, out: np.ndarray | None, x: np.ndarray | None, *,
                 in_place: bool = False) -> np.ndarray:
@@ -396,12 +447,12 @@ class Communicator(ClockCalls):
         for in_start, work_start, length in problem.placements(self._rank):
             work[work_start:work_start + length] = values[in_start:in_start + length]
 
-    def _source(self, problem: Problem, name: str, x: np.ndarray, work: np.ndarray) -> np.ndarray:
+    def _source(self, plan: Plan, x: np.ndarray, work: np.ndarray) -> np.ndarray:
         """This rank's flat input for an out-of-place call: ``x`` itself where the algorithm
         reads it there (copied only when strided), else ``work`` with ``x`` placed in it."""
-        if wants_source(MPI_ALGORITHMS.get(problem.collective, name)):
+        if plan.reads_source:
             return np.ascontiguousarray(x).reshape(-1)
-        self._place(problem, x, work)
+        self._place(plan.problem, x, work)
         return work
 
     def _output(self, problem: Problem, work: np.ndarray, result: np.ndarray) -> np.ndarray:
@@ -411,37 +462,18 @@ class Communicator(ClockCalls):
         flat(result)[...] = work[span[0]:span[1]]
         return result
 
-    def _execute(self, problem: Problem, name: str, work: np.ndarray,
-                 source: np.ndarray | None = None) -> None:
-        """Run algorithm ``name`` on this rank's working buffer (and its input, ``source``,
+    def _execute(self, plan: Plan, work: np.ndarray, source: np.ndarray | None = None) -> None:
+        """Run the plan's algorithm on this rank's working buffer (and its input, ``source``,
         where that is not ``work``)."""
-        try:  # one transport per call signature, made once
-            key: tuple[Problem, str] | None = (problem, name)
-            transport = self._transports.get(key)
-        except TypeError:  # an op that cannot be hashed
-            key, transport = None, None
-        if transport is None:
-            signature = CallSignature(  # ranks that disagree on S disagree on the call
-                problem.collective,
-                name if problem.segments == 1 else f"{name}/S{problem.segments}",
-                problem.dtype, problem.count,
-                problem.root if problem.collective in ROOTED else None,
-                problem.op.name if problem.op is not None else None,
-            )
-            transport = Transport(self._comm, signature, self._counter, patient=self._crowded)
-            if key is not None:
-                if len(self._transports) >= _SIGNATURES_KEPT:
-                    self._transports.clear()
-                self._transports[key] = transport
-        signature = transport.signature
-        call = Call(problem, self._rank, work, transport, self._comm, self._pool,
+        call = Call(plan.problem, self._rank, work, plan.transport, self._comm, self._pool,
                     work if source is None else source)
+        plan.transport.begin()
         try:
-            MPI_ALGORITHMS.get(problem.collective, name)(call)
+            plan.run(call)
         except BaseException as error:
-            self._failure = f"{signature.describe()} failed: {error}"
+            self._failure = f"{plan.transport.signature.describe()} failed: {error}"
             raise
-        self.last_collective, self.last_algorithm = problem.collective, name
+        self.last_collective, self.last_algorithm = plan.problem.collective, plan.name
 
 
 def _crowded(comm: MPI.Intracomm) -> bool:

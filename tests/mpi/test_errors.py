@@ -1,5 +1,6 @@
-"""Bad input raises on the rank that gave it, before any message; ranks that disagree on a call
-get a MismatchError, never a truncated or wrong result."""
+"""Bad input raises before any message, naming the rank that gave it; a message of another tag
+or size is a MismatchError, never a truncated or wrong result; a wait has a deadline. (Ranks
+that disagree run in jobs of their own: test_disagreement.py.)"""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from mpi4py import MPI
 from mpi_cases import FIRST
 
 from collectives.errors import (
-    CollectivesError,
+    DeadlineError,
     InvalidInputError,
     MismatchError,
     UnknownAlgorithmError,
@@ -17,7 +18,7 @@ from collectives.errors import (
 )
 from collectives.mpi import Communicator
 from collectives.mpi.auto import choose
-from collectives.mpi.transport import CallSignature, TrafficCounter, Transport
+from collectives.mpi.transport import TAG, CallSignature, TrafficCounter, Transport
 from collectives.ops import resolve_op
 
 
@@ -110,61 +111,70 @@ def test_in_place_calls_write_x_and_return_it(solo: Communicator) -> None:
     assert solo.broadcast(buf) is buf
 
 
-def _transports(signatures: tuple[CallSignature, CallSignature]) -> tuple[Transport, Transport]:
+def _transport() -> tuple[Transport, MPI.Intracomm]:
     comm = MPI.COMM_SELF.Dup()
     comm.Set_errhandler(MPI.ERRORS_RETURN)
-    return tuple(Transport(comm, s, TrafficCounter(1)) for s in signatures)  # type: ignore
+    return Transport(comm, ALLREDUCE, TrafficCounter(1)), comm
 
 
 ALLREDUCE = CallSignature("allreduce", "ring", np.dtype(np.float32), 100, op="sum")
 
 
-@pytest.mark.parametrize(("other", "sent", "match"), [
-    (CallSignature("allreduce", "tree", np.dtype(np.float32), 100, op="sum"), 100,
-     r"expected a message of allreduce/ring float32 x100 op sum from rank 0, got one of a "
-     r"different call \(400 bytes, expected 400\): ranks disagree"),
-    (ALLREDUCE, 99, r"expected 400 bytes from rank 0, got 396"),
-    (ALLREDUCE, 101, r"expected 400 bytes from rank 0, got a longer message"),
-], ids=["other-call", "shorter", "longer"])
-def test_transport_refuses_a_message_of_another_call_or_size(other: CallSignature, sent: int,
-                                                             match: str) -> None:
-    """A message with another call's tag or another size is a MismatchError, never data."""
-    receiver, sender = _transports((ALLREDUCE, other))
+@pytest.mark.parametrize(("sent", "tag", "match"), [
+    (100, 7, r"expected a message of allreduce/ring float32 x100 op sum from rank 0, got one "
+             r"with tag 7, which this package does not send"),
+    (99, TAG, r"expected 400 bytes from rank 0, got 396"),
+    (101, TAG, r"expected 400 bytes from rank 0, got a longer message"),
+], ids=["other-tag", "shorter", "longer"])
+def test_transport_refuses_a_message_of_another_tag_or_size(sent: int, tag: int,
+                                                            match: str) -> None:
+    """A message with a tag this package does not send, or of another size, is a
+    MismatchError, never data."""
+    transport, comm = _transport()
     into = np.zeros(100, dtype=np.float32)
-    request = sender.isend(np.ones(sent, dtype=np.float32), 0)
+    request = comm.Isend([np.ones(sent, dtype=np.float32), MPI.BYTE], 0, tag)
     with pytest.raises(MismatchError, match=match):
-        receiver.recv(into, 0)
+        transport.recv(into, 0)
     request.Wait()
 
 
+def test_a_wait_past_the_deadline_names_the_call_and_the_peer() -> None:
+    """A receive no rank sends to ends in DeadlineError after the deadline, naming the call and
+    the peer, instead of waiting for ever."""
+    comm = MPI.COMM_SELF.Dup()
+    transport = Transport(comm, ALLREDUCE, TrafficCounter(1), deadline=0.2)
+    with pytest.raises(DeadlineError, match=r"allreduce/ring float32 x100 op sum expected a "
+                                            r"message from rank 0 within 0\.2 s, got none"):
+        transport.recv(np.zeros(100, dtype=np.float32), 0)
+
+
+@pytest.mark.parametrize("deadline", [0, -1.0, "5", True])
+def test_a_deadline_must_be_positive_seconds(deadline: object) -> None:
+    """Communicator(deadline=...) takes seconds > 0 and refuses anything else."""
+    with pytest.raises(InvalidInputError, match=r"expected a deadline in seconds > 0, got"):
+        Communicator(MPI.COMM_SELF, deadline=deadline)  # type: ignore[arg-type]
+
+
+def test_bad_input_names_the_rank_and_leaves_the_communicator_usable(solo: Communicator) -> None:
+    """A refused call raises naming the rank that refused and why; the next call works."""
+    with pytest.raises(InvalidInputError, match=r"^allreduce refused by rank 0: op 'band' "
+                                                r"expected an integer dtype, got float64$"):
+        solo.allreduce(X, op="band")
+    assert np.array_equal(solo.allreduce(X), X)
+
+
 @pytest.mark.parallel(2)
-def test_bad_input_on_one_rank_and_ranks_that_disagree() -> None:
-    """A rank that gives bad input raises alone and sends nothing: the next call still works.
-    Two ranks disagreeing on count, dtype or algorithm each raise MismatchError; the
-    communicator then refuses further calls."""
+def test_bad_input_on_one_rank_raises_on_every_rank() -> None:
+    """A rank that gives bad input makes every rank raise, naming it, before any message: the
+    next call works and its traffic is that call's alone."""
     comm = Communicator(MPI.COMM_WORLD)
-    if comm.rank == 1:
-        with pytest.raises(InvalidInputError, match=r"scatter expected, on rank 1 .* got neither"):
-            comm.scatter(None, root=0)
-        with pytest.raises(InvalidInputError, match=r"expected a root in 0\.\.1, got 2"):
-            comm.broadcast(np.zeros(3), root=2)
+    with pytest.raises(InvalidInputError, match=r"broadcast refused by rank 1: broadcast "
+                                                r"expected a root in 0\.\.1, got 2"):
+        comm.broadcast(np.zeros(3), root=2 if comm.rank == 1 else 0)
     with comm.record_traffic():
-        total = comm.allreduce(np.full(4, comm.rank + 1.0))
+        total = comm.allreduce(np.full(4, comm.rank + 1.0), algorithm="ring")
     assert np.array_equal(total, np.full(4, 3.0))
     assert np.array_equal(comm.traffic_matrix(), [[0, 32], [32, 0]])  # 2K - c(r+1) - c(r+2)
-
-    rank = MPI.COMM_WORLD.rank
-    calls = [
-        {"x": np.ones(100 + rank, np.float32)},
-        {"x": np.ones(100, [np.float32, np.int32][rank])},
-        {"x": np.ones(100, np.float32), "algorithm": ["ring", "tree"][rank]},
-    ]
-    for kwargs in calls:
-        comm = Communicator(MPI.COMM_WORLD)
-        with pytest.raises(MismatchError, match="got one of a different call"):
-            comm.allreduce(**kwargs)
-        with pytest.raises(CollectivesError, match="make a new Communicator"):
-            comm.allreduce(np.ones(3))
 
 
 def test_broadcast_root_may_pass_a_read_only_or_strided_buffer(solo: Communicator) -> None:

@@ -10,7 +10,6 @@ import pytest
 from mpi4py import MPI
 from mpi_cases import Case, check_case, check_cases, gather_failures, report
 
-from collectives.errors import MismatchError
 from collectives.mpi import Communicator, segments
 
 SEGMENT = 16 * 1024  # above MPICH's 8 KiB single-copy threshold: sends complete when taken
@@ -51,7 +50,7 @@ def test_repeated_large_in_place_allreduce_completes() -> None:
 @pytest.mark.parallel([2, 3])
 def test_patient_waits_give_the_same_results_and_errors(monkeypatch: pytest.MonkeyPatch) -> None:
     """With waits that yield the core (as on a node with more ranks than cores), the ring and
-    the binomial tree give numpy's results, and ranks that disagree still get MismatchError."""
+    the binomial tree give numpy's results (ranks that disagree: test_disagreement.py)."""
     monkeypatch.setattr(segments, "SEGMENT_BYTES", SEGMENT)
     comm = Communicator(MPI.COMM_WORLD)
     comm._crowded = True  # every transport made from now on is patient
@@ -63,5 +62,3 @@ def test_patient_waits_give_the_same_results_and_errors(monkeypatch: pytest.Monk
                                           "sum" if collective == "allreduce" else None,
                                           mode=mode))
     assert not failures, report(failures)
-    with pytest.raises(MismatchError, match="got one of a different call"):
-        comm.allreduce(np.ones(4 + comm.rank), algorithm="ring")

@@ -1,6 +1,6 @@
 """segments=S under a real mpiexec: pipelined chain broadcast and the double binary tree give
 numpy's answer with the simulator's traffic for several S, counts and roots; other algorithms
-and MPI's built-in collective refuse S > 1; ranks that disagree on S raise MismatchError."""
+and MPI's built-in collective refuse S > 1 (ranks that disagree on S: test_disagreement.py)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import pytest
 from mpi4py import MPI
 from mpi_cases import gather_failures, report
 
-from collectives.errors import CollectivesError, InvalidInputError, MismatchError, UnsupportedError
+from collectives.errors import InvalidInputError, UnsupportedError
 from collectives.mpi import Communicator
 from collectives.sim import Simulation
 from collectives.spec import example_input
@@ -78,13 +78,3 @@ def test_segments_give_numpys_answer_and_the_simulators_traffic() -> None:
         comm.broadcast(x, algorithm="mpi", segments=4)
     with pytest.raises(InvalidInputError, match=r"expected segments, an integer >= 1, got 0"):
         comm.broadcast(x, algorithm="pipeline", segments=0)
-
-
-@pytest.mark.parallel(2)
-def test_ranks_that_disagree_on_segments_raise_mismatch() -> None:
-    """Two ranks calling the double binary tree with different S each raise MismatchError."""
-    comm = Communicator(MPI.COMM_WORLD)
-    with pytest.raises(MismatchError, match="got one of a different call"):
-        comm.allreduce(np.ones(12), algorithm="double_binary_tree", segments=2 + comm.rank)
-    with pytest.raises(CollectivesError, match="make a new Communicator"):
-        comm.allreduce(np.ones(3))

@@ -1,0 +1,50 @@
+"""A rank that leaves a call midway, or comes to it late: run under
+``mpiexec -n N python -m mpi4py deadline.py SCENARIO``. The ranks left waiting raise
+DeadlineError once the communicator's deadline (2 s) has passed, instead of hanging.
+
+- ``leave``: rank 1's reduction raises in the middle of a ring all-reduce, and rank 1 catches it;
+- ``late``: rank 1 makes its call 4 s after the others.
+
+Every rank prints what its call did, then the job ends at a barrier on COMM_WORLD.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+
+import numpy as np
+from mpi4py import MPI
+
+from collectives import Op
+from collectives.mpi import Communicator
+
+DEADLINE = 2.0
+
+comm = Communicator(MPI.COMM_WORLD, deadline=DEADLINE)
+calls = 0
+
+
+def add_until_the_second_step(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """a + b, except that rank 1 gives up on its second reduction."""
+    global calls
+    calls += 1
+    if comm.rank == 1 and calls == 2:
+        raise RuntimeError("rank 1 gives up in the middle of the collective")
+    return a + b
+
+
+scenario = sys.argv[1]
+start = time.monotonic()
+try:
+    if scenario == "leave":
+        comm.allreduce(np.ones(30), op=Op(add_until_the_second_step), algorithm="ring")
+    else:
+        if comm.rank == 1:
+            time.sleep(2 * DEADLINE)
+        comm.allreduce(np.ones(30), algorithm="recursive_doubling")
+    outcome = "returned"
+except Exception as error:  # what each rank raised is the scenario's result
+    outcome = f"raised {type(error).__name__}: {error}"
+print(f"RANK {comm.rank} after {time.monotonic() - start:.1f} s {outcome}", flush=True)
+MPI.COMM_WORLD.Barrier()
