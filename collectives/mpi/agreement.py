@@ -106,29 +106,29 @@ class Agreement:
         self._patient = patient
         self._received = np.empty(2 * _FIELDS, dtype=np.int64)
 
-    def check(self, mine: np.ndarray, describe: str) -> bool:
-        """One round: True when every rank sent exactly ``mine`` (and ``mine`` is ready)."""
-        self._wait(self._comm.Iallreduce(mine, self._received, MPI.MIN), describe)
+    def check(self, mine: np.ndarray, call: object) -> bool:
+        """One round: True when every rank sent exactly ``mine`` (and ``mine`` is ready);
+        ``str(call)`` names the call in an error (made only then)."""
+        self._wait(self._comm.Iallreduce(mine, self._received, MPI.MIN), call)
         return bool(mine[0]) and self._received.tobytes() == mine.tobytes()
 
-    def _wait(self, request: MPI.Request, describe: str) -> None:
+    def _wait(self, request: MPI.Request, call: object) -> None:
         """Complete a collective request of the agreement, or raise DeadlineError."""
         if not poll(request.Test, self._deadline, patient=self._patient):
             raise DeadlineError(
-                f"{describe} expected every rank to start the call within {self._deadline:g} s, "
+                f"{call} expected every rank to start the call within {self._deadline:g} s, "
                 "got some that did not: a rank left an earlier call or never made this one"
             )
 
-    def _allgather(self, mine: Any, describe: str) -> list[Any]:
+    def _allgather(self, mine: Any, call: object) -> list[Any]:
         """Every rank's ``mine`` (pickled), in rank order, each wait under the deadline."""
         data = np.frombuffer(pickle.dumps(mine), dtype=np.uint8)
         sizes = np.empty(self._comm.Get_size(), dtype=np.int64)
-        self._wait(self._comm.Iallgather(np.array([data.size], dtype=np.int64), sizes),
-                   describe)
+        self._wait(self._comm.Iallgather(np.array([data.size], dtype=np.int64), sizes), call)
         starts = np.concatenate([[0], np.cumsum(sizes)[:-1]])
         gathered = np.empty(int(sizes.sum()), dtype=np.uint8)
         self._wait(self._comm.Iallgatherv(data, [gathered, sizes.tolist(), starts.tolist(),
-                                                 MPI.BYTE]), describe)
+                                                 MPI.BYTE]), call)
         return [pickle.loads(gathered[start:start + size].tobytes())
                 for start, size in zip(starts, sizes, strict=True)]
 
@@ -185,12 +185,15 @@ _UNKNOWABLE = frozenset({"algorithm", "dtype", "count"})  # None: this rank does
 
 def _difference(name: str, calls: list[Terms]) -> str:
     """``ops: 'max' on rank 0, 'prod' on rank 1``, or "" when the ranks agree on ``name``."""
-    values: dict[Any, list[int]] = {}
+    values: dict[Any, list[int]] = {}  # value -> the ranks that have it
     for rank, terms in enumerate(calls):
         value = getattr(terms, name)
         if value is None and name in _UNKNOWABLE:
             continue
-        values.setdefault(value, []).append(rank)
+        try:
+            values.setdefault(value, []).append(rank)
+        except TypeError:  # a segments value that cannot be hashed: its text stands for it
+            values.setdefault(repr(value), []).append(rank)
     if len(values) < 2:
         return ""
     return f"{_PLURAL[name]}: " + ", ".join(
@@ -198,6 +201,7 @@ def _difference(name: str, calls: list[Terms]) -> str:
 
 
 def _shown(value: Any) -> str:
+    """A term as a message shows it (a dtype by name, with its byte order where not native)."""
     if isinstance(value, np.dtype):
         return str(value) if value.isnative else value.str
     return repr(value)

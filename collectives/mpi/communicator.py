@@ -406,7 +406,7 @@ class Communicator(ClockCalls):
     def _agree(self, plan: Plan) -> None:
         """The ranks agree on the call (one round), or every rank raises the same error."""
         try:
-            agreed = self._agreement.check(plan.fields, plan.transport.signature.describe())
+            agreed = self._agreement.check(plan.fields, plan.transport.signature)
         except DeadlineError as error:
             self._failure = f"{plan.transport.signature.describe()} failed: {error}"
             raise

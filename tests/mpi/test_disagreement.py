@@ -34,6 +34,9 @@ EXPECTED: dict[str, str] = {
     "op-sum-user": _SAME_CALL + r"different ops: 'sum' on rank 0, 'user' on ranks? 1",
     "op-max-band": _SAME_CALL + r"different ops: 'max' on rank 0, 'band' on ranks? 1",
     "op-mpi-max-sum": _SAME_CALL + r"different ops: 'max' on rank 0, 'sum' on ranks? 1",
+    "collective-mpi": _SAME_CALL + r"different collectives: 'allreduce' on rank 0, 'broadcast' "
+                                   r"on ranks? 1(, 2)?$",
+    "count-mpi": _SAME_CALL + r"different counts: 8 on ranks? 0(, 1)?, 9 on rank [12]$",
     "count": _SAME_CALL + r"different counts: 100 on ranks? 0(, 1)?, 101 on rank [12]$",
     "dtype": _SAME_CALL + r"different dtypes: float32 on rank 0, int32 on ranks? 1",
     "byte-order": _SAME_CALL + r"different dtypes: float32 on rank 0, >f4 on ranks? 1",
@@ -50,6 +53,8 @@ EXPECTED: dict[str, str] = {
                      r"the MPI allreduce algorithms \(.*\), got 'nope'$",
     "bad-out": r"InvalidInputError: allreduce refused by rank [12]: allreduce expected out of "
                r"shape \(8,\), got \(7,\)$",
+    "bad-scatter-input": r"InvalidInputError: scatter refused by rank 0: scatter expected an "
+                         r"input of shape \([23], \.\.\.\) holding one block per rank",
     "bad-segments": r"UnsupportedError: allreduce refused by rank [12]: .*segments",
     "scatter-none-bad-algorithm": r"UnknownAlgorithmError: scatter refused by rank [12]: "
                                   r"expected one of the MPI scatter algorithms",
@@ -83,8 +88,10 @@ def _text(data: bytes | str | None) -> str:
 
 def _lines(output: str, case: str, rank: int) -> tuple[str, str]:
     """What ``rank`` printed for ``case``: the call's outcome and the next call's."""
-    found = dict(re.findall(rf"^CASE {re.escape(case)} RANK {rank} (next )?(.*)$", output,
-                            re.MULTILINE)[::-1])
+    # a line ends at a newline or where another rank's line starts (should the launcher
+    # interleave them)
+    found = dict(re.findall(rf"CASE {re.escape(case)} RANK {rank} (next )?(.*?)"
+                            r"(?=CASE \S+ RANK \d+ |$)", output, re.MULTILINE)[::-1])
     return found.get("", "(nothing printed)"), found.get("next ", "(nothing printed)")
 
 

@@ -11,6 +11,7 @@ Communicator. Every rank prints, per case, what the call did and whether the nex
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Callable
 from typing import Any
@@ -68,9 +69,12 @@ CASES: dict[str, Case] = {
                                          op=_pick(c.rank, "max", "band"), algorithm="ring"),
     "op-mpi-max-sum": lambda c: c.allreduce(np.ones(16), op=_pick(c.rank, MPI.MAX, MPI.SUM),
                                             algorithm="mpi"),
+    "collective-mpi": lambda c: c.allreduce(np.ones(8), algorithm="mpi") if c.rank == 0
+    else c.broadcast(np.ones(8), algorithm="mpi"),
+    "count-mpi": lambda c: c.allreduce(np.ones(_last(c, 9, 8)), algorithm="mpi"),
     "count": lambda c: c.allreduce(np.ones(_last(c, 101, 100), np.float32), algorithm="ring"),
     "dtype": lambda c: c.allreduce(np.ones(100, _pick(c.rank, np.float32, np.int32))),
-    "byte-order": lambda c: c.allgather(np.ones(10, _pick(c.rank, "<f4", ">f4"))),
+    "byte-order": lambda c: c.allgather(np.ones(10, _pick(c.rank, "<f4", ">f4")), algorithm="ring"),
     "segments": lambda c: c.broadcast(np.ones(1000), algorithm="pipeline",
                                       segments=_pick(c.rank, 2, 4)),
     "segments-double-tree": lambda c: c.allreduce(np.ones(12), algorithm="double_binary_tree",
@@ -83,6 +87,7 @@ CASES: dict[str, Case] = {
     "bad-root": lambda c: c.broadcast(np.ones(8), root=_last(c, c.size, 0)),
     "bad-algorithm": lambda c: c.allreduce(np.ones(8), algorithm=_last(c, "nope", "ring")),
     "bad-out": lambda c: c.allreduce(np.ones(8), out=np.empty(_last(c, 7, 8))),
+    "bad-scatter-input": lambda c: c.scatter(np.ones((c.size + 1, 3)) if c.rank == 0 else None),
     "bad-segments": lambda c: c.allreduce(np.ones(8), algorithm="ring",
                                           segments=_last(c, 2, 1)),
     # a non-root scatter with x=None and no out=: the block comes from the root
@@ -105,6 +110,11 @@ def _outcome(result: Any) -> str:
     return f"returned {array.dtype} {array.shape} {array.ravel()[:6].tolist()}"
 
 
+def _say(line: str) -> None:
+    """Print a line in one write, so the ranks' lines do not interleave."""
+    os.write(sys.stdout.fileno(), (line.replace("\n", " ") + "\n").encode())
+
+
 def main(names: list[str]) -> None:
     """Run the named cases (every case when none is named) and print what each did."""
     rank = MPI.COMM_WORLD.rank
@@ -114,13 +124,13 @@ def main(names: list[str]) -> None:
             outcome = _outcome(CASES[name](comm))
         except Exception as error:  # what each rank raised is the case's result
             outcome = f"raised {type(error).__name__}: {error}"
-        print(f"CASE {name} RANK {rank} {outcome}", flush=True)
+        _say(f"CASE {name} RANK {rank} {outcome}")
         try:
             total = comm.allreduce(np.ones(4))
             status = "ok" if np.array_equal(total, np.full(4, comm.size)) else f"wrong {total}"
         except Exception as error:
             status = f"failed {type(error).__name__}: {error}"
-        print(f"CASE {name} RANK {rank} next {status}", flush=True)
+        _say(f"CASE {name} RANK {rank} next {status}")
         comm.free()
 
 
