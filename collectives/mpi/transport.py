@@ -57,6 +57,9 @@ class CallSignature:
             text += f" op {self.op}"
         return text
 
+    def __str__(self) -> str:
+        return self.describe()
+
 
 class TrafficCounter:
     """Bytes this rank sent to each peer while a recording was on."""
@@ -123,6 +126,11 @@ class Transport:
             waiting = sorted({self._destinations.get(id(r), -1) for r in requests
                               if not r.Test()})
             raise self._late(f"{ranks(waiting)} to take this rank's messages")
+
+    def complete(self, request: MPI.Request) -> None:
+        """Complete a request of MPI's built-in collective (the ``mpi`` algorithm)."""
+        if not poll(request.Test, self.deadline, patient=self.patient):
+            raise self._late("every rank to take its part in MPI's collective")
 
     def irecv(self, into: np.ndarray, source: int) -> MPI.Request:
         """Post the receive of ``into`` from ``source``; complete it with :meth:`wait_recv`."""

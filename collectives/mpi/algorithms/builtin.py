@@ -1,12 +1,14 @@
 """``mpi``: MPI's own built-in collective for every collective, on the same working buffers.
 
-Each function is one call (``Bcast``, ``Scatter``, ``Gather``, ``Reduce``, ``Allgather``,
-``Reduce_scatter_block``, ``Allreduce``, ``Alltoall``) on numpy buffers with their MPI
-datatype, in place where MPI allows it. A named op is MPI's predefined op, a user ``MPI.Op``
-goes to MPI as it is; any other op becomes an ``MPI.Op.Create`` user op for the call (MPI keeps
-rank order for a non-commutative one). ``max`` and ``min`` on floats are numpy's (NaN in, NaN
-out), as for every algorithm, not MPI's predefined ones; so is ``sum`` on 1- and 2-byte integers
-under Open MPI (which saturates where C and numpy wrap).
+Each function is one call (``Ibcast``, ``Iscatter``, ``Igather``, ``Ireduce``, ``Iallgather``,
+``Ireduce_scatter_block``, ``Iallreduce``, ``Ialltoall``) on numpy buffers with their MPI
+datatype, in place where MPI allows it, completed by polling under the communicator's deadline
+(:meth:`collectives.mpi.transport.Transport.complete`), which for small messages is also quicker
+than MPI's blocking call (docs/small-calls.md). A named op is MPI's predefined op, a user
+``MPI.Op`` goes to MPI as it is; any other op becomes an ``MPI.Op.Create`` user op for the
+call (MPI keeps rank order for a non-commutative one). ``max`` and ``min`` on floats are
+numpy's (NaN in, NaN out), as for every algorithm, not MPI's predefined ones; so is ``sum`` on
+1- and 2-byte integers under Open MPI (which saturates where C and numpy wrap).
 
 Assumes: a dtype MPI has a datatype for (:func:`mpi_datatype`); MPI picks its own algorithm, and
 its messages are not seen by the transport, so a traffic recording counts none of them.
@@ -15,7 +17,7 @@ its messages are not seen by the transport, so a traffic recording counts none o
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 import numpy as np
@@ -23,9 +25,9 @@ from mpi4py import MPI
 
 from collectives.catalogue import REDUCING
 from collectives.errors import UnsupportedError
-from collectives.mpi.call import Call
+from collectives.mpi.call import Call, reads_source
 from collectives.mpi.registry import BUILTIN, register
-from collectives.ops import Op
+from collectives.ops import Op, resolve_op
 from collectives.spec import Problem
 
 # dtypes MPI moves but cannot reduce with a predefined op: MPICH has a float16 datatype
@@ -40,6 +42,7 @@ _NAN_PROPAGATING = frozenset({"max", "min"})
 _OPEN_MPI_SATURATING_SUM = (1, 2)
 
 
+@functools.cache
 def mpi_datatype(dtype: np.dtype) -> MPI.Datatype:
     """The predefined MPI datatype of a native numpy dtype; UnsupportedError when MPI has none."""
     dtype = np.dtype(dtype)
@@ -70,6 +73,21 @@ def check_builtin(problem: Problem) -> None:
             f"reduce with {op.name!r}, got {problem.dtype}; use one of this package's "
             "algorithms, which reduce with numpy"
         )
+
+
+def gives_numpy_answer(collective: str, op: Op | None, dtype: np.dtype) -> bool:
+    """True when MPI's built-in collective takes a call of ``collective`` with ``op`` on
+    ``dtype`` and answers as numpy does with MPI's own predefined op (no user op made for the
+    call): a dtype with an MPI datatype and, for a reduction, a named op MPI reduces that dtype
+    with by numpy's rule."""
+    try:
+        mpi_datatype(dtype)
+    except UnsupportedError:
+        return False
+    if collective not in REDUCING:
+        return True
+    return op is not None and op.predefined and np.dtype(dtype) not in _NO_PREDEFINED_REDUCTION \
+        and keeps_numpy_rule(op, dtype)
 
 
 @functools.cache
@@ -117,76 +135,100 @@ def mpi_op(op: Op, dtype: np.dtype) -> Iterator[MPI.Op]:
         user_op.Free()
 
 
+@functools.cache
+def _predefined(name: str, dtype: np.dtype) -> MPI.Op | None:
+    """MPI's predefined op for the named op where it keeps numpy's rule on ``dtype``, else
+    None (asked once per op and dtype: small calls cannot afford :func:`mpi_op`'s context)."""
+    op = resolve_op(name)
+    return getattr(MPI, name.upper()) if keeps_numpy_rule(op, dtype) else None
+
+
+def _reducing(call: Call, start: Callable[[MPI.Op], MPI.Request]) -> None:
+    """Complete the request ``start(op)`` returns, ``op`` the MPI op of the call's op
+    (:func:`mpi_op`; a user op made for the call lives until the request completes)."""
+    op, dtype = call.op, call.problem.dtype
+    predefined = _predefined(op.name, dtype) if op.predefined else None
+    if predefined is not None:
+        call.transport.complete(start(predefined))
+        return
+    with mpi_op(op, dtype) as made:
+        call.transport.complete(start(made))
+
+
 def _blocks(call: Call) -> tuple[int, int, MPI.Datatype]:
     return call.problem.count, call.rank, mpi_datatype(call.problem.dtype)
 
 
 @register("broadcast", BUILTIN)
 def builtin_broadcast(call: Call) -> None:
-    """``Bcast``."""
-    call.comm.Bcast([call.work, mpi_datatype(call.problem.dtype)], call.problem.root)
+    """``Ibcast``."""
+    complete = call.transport.complete
+    complete(call.comm.Ibcast([call.work, mpi_datatype(call.problem.dtype)], call.problem.root))
 
 
 @register("scatter", BUILTIN)
 def builtin_scatter(call: Call) -> None:
-    """``Scatter``; the root keeps its own block in place."""
+    """``Iscatter``; the root keeps its own block in place."""
     count, rank, datatype = _blocks(call)
-    root = call.problem.root
+    root, complete = call.problem.root, call.transport.complete
     if rank == root:
-        call.comm.Scatter([call.work, datatype], MPI.IN_PLACE, root)
+        complete(call.comm.Iscatter([call.work, datatype], MPI.IN_PLACE, root))
     else:
-        call.comm.Scatter(None, [call.work[rank * count:(rank + 1) * count], datatype], root)
+        complete(call.comm.Iscatter(None, [call.work[rank * count:(rank + 1) * count], datatype],
+                                    root))
 
 
 @register("gather", BUILTIN)
 def builtin_gather(call: Call) -> None:
-    """``Gather``; the root's own block is already in place."""
+    """``Igather``; the root's own block is already in place."""
     count, rank, datatype = _blocks(call)
-    root = call.problem.root
+    root, complete = call.problem.root, call.transport.complete
     if rank == root:
-        call.comm.Gather(MPI.IN_PLACE, [call.work, datatype], root)
+        complete(call.comm.Igather(MPI.IN_PLACE, [call.work, datatype], root))
     else:
-        call.comm.Gather([call.work[rank * count:(rank + 1) * count], datatype], None, root)
+        complete(call.comm.Igather([call.work[rank * count:(rank + 1) * count], datatype], None,
+                                   root))
 
 
 @register("reduce", BUILTIN)
 def builtin_reduce(call: Call) -> None:
-    """``Reduce``, in place at the root."""
+    """``Ireduce``, in place at the root."""
     datatype, root = mpi_datatype(call.problem.dtype), call.problem.root
-    with mpi_op(call.op, call.problem.dtype) as op:
-        if call.rank == root:
-            call.comm.Reduce(MPI.IN_PLACE, [call.work, datatype], op, root)
-        else:
-            call.comm.Reduce([call.work, datatype], None, op, root)
+    send, receive = (MPI.IN_PLACE, [call.work, datatype]) if call.rank == root else \
+        ([call.work, datatype], None)
+    _reducing(call, lambda op: call.comm.Ireduce(send, receive, op, root))
 
 
 @register("allgather", BUILTIN)
 def builtin_allgather(call: Call) -> None:
-    """``Allgather``, in place."""
-    call.comm.Allgather(MPI.IN_PLACE, [call.work, mpi_datatype(call.problem.dtype)])
+    """``Iallgather``, in place."""
+    call.transport.complete(call.comm.Iallgather(MPI.IN_PLACE,
+                                                 [call.work, mpi_datatype(call.problem.dtype)]))
 
 
 @register("reduce_scatter", BUILTIN)
 def builtin_reduce_scatter(call: Call) -> None:
-    """``Reduce_scatter_block`` into the scratch block, then into place."""
+    """``Ireduce_scatter_block`` into the scratch block, then into place."""
     count, rank, datatype = _blocks(call)
     result = call.scratch(count)
-    with mpi_op(call.op, call.problem.dtype) as op:
-        call.comm.Reduce_scatter_block([call.work, datatype], [result, datatype], op)
+    _reducing(call, lambda op: call.comm.Ireduce_scatter_block([call.work, datatype],
+                                                               [result, datatype], op))
     call.work[rank * count:(rank + 1) * count] = result
 
 
 @register("allreduce", BUILTIN)
+@reads_source
 def builtin_allreduce(call: Call) -> None:
-    """``Allreduce``, in place."""
+    """``Iallreduce`` from the caller's input into the result (in place when they are one)."""
     datatype = mpi_datatype(call.problem.dtype)
-    with mpi_op(call.op, call.problem.dtype) as op:
-        call.comm.Allreduce(MPI.IN_PLACE, [call.work, datatype], op)
+    send = MPI.IN_PLACE if call.source is call.work else [call.source, datatype]
+    _reducing(call, lambda op: call.comm.Iallreduce(send, [call.work, datatype], op))
 
 
 @register("alltoall", BUILTIN)
 def builtin_alltoall(call: Call) -> None:
-    """``Alltoall`` from the input half of the working buffer into the output half."""
+    """``Ialltoall`` from the input half of the working buffer into the output half."""
     half = call.size * call.problem.count
     datatype = mpi_datatype(call.problem.dtype)
-    call.comm.Alltoall([call.work[:half], datatype], [call.work[half:], datatype])
+    call.transport.complete(call.comm.Ialltoall([call.work[:half], datatype],
+                                                [call.work[half:], datatype]))
