@@ -4,7 +4,7 @@ Each function is one call (``Ibcast``, ``Iscatter``, ``Igather``, ``Ireduce``, `
 ``Ireduce_scatter_block``, ``Iallreduce``, ``Ialltoall``) on numpy buffers with their MPI
 datatype, in place where MPI allows it, completed by polling under the communicator's deadline
 (:meth:`collectives.mpi.transport.Transport.complete`), which for small messages is also quicker
-than MPI's blocking call (docs/small-calls.md). A named op is MPI's predefined op, a user
+than MPI's blocking call (docs/mpi.md). A named op is MPI's predefined op, a user
 ``MPI.Op`` goes to MPI as it is; any other op becomes an ``MPI.Op.Create`` user op for the
 call (MPI keeps rank order for a non-commutative one). ``max`` and ``min`` on floats are
 numpy's (NaN in, NaN out), as for every algorithm, not MPI's predefined ones; so is ``sum`` on
