@@ -10,6 +10,7 @@ Every rank prints what its call did, then the job ends at a barrier on COMM_WORL
 
 from __future__ import annotations
 
+import os
 import sys
 import time
 
@@ -46,5 +47,6 @@ try:
     outcome = "returned"
 except Exception as error:  # what each rank raised is the scenario's result
     outcome = f"raised {type(error).__name__}: {error}"
-print(f"RANK {comm.rank} after {time.monotonic() - start:.1f} s {outcome}", flush=True)
+line = f"RANK {comm.rank} after {time.monotonic() - start:.1f} s {outcome}\n"
+os.write(sys.stdout.fileno(), line.encode())  # one write: the ranks' lines do not interleave
 MPI.COMM_WORLD.Barrier()
