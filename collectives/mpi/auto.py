@@ -13,10 +13,7 @@ this machine the thresholds below are the better guide for large messages.
 :func:`choose` is the whole policy (kept, free of MPI, in :mod:`collectives.choice`, which the
 simulated world asks too), and a call's choice shows afterwards in
 ``Communicator.last_algorithm``. Every rank calls it with the same arguments, so every rank
-picks the same algorithm (and the ranks agree on the choice before any message). Up to ``TINY``
-bytes MPI's built-in collective (``mpi``) runs wherever it answers as numpy does with MPI's own
-op, calibration or not: a call that small is mostly the Python around its messages, which only
-the built-in leaves out. A non-commutative op always gets an algorithm that keeps rank order.
+picks the same algorithm. A non-commutative op always gets an algorithm that keeps rank order.
 Below a collective's threshold the first candidate that is registered and takes the call (a
 power-of-two N, say) runs; from the threshold up, the bandwidth algorithm.
 
@@ -47,32 +44,16 @@ cores, MPICH 5.0.2). Times are out of place, N = 2 / N = 4:
 
 from __future__ import annotations
 
-import numpy as np
-
 from collectives.choice import AUTO, IN_ORDER, LARGE, MIB, SMALL, choose_among
-from collectives.mpi.algorithms.builtin import gives_numpy_answer
 from collectives.mpi.registry import BUILTIN, MPI_ALGORITHMS
 from collectives.ops import Op
 
-__all__ = ["AUTO", "IN_ORDER", "LARGE", "MIB", "SMALL", "TINY", "choose"]
-
-# Up to ``TINY`` bytes MPI's built-in collective runs where it gives numpy's answer with its own
-# op (:func:`collectives.mpi.algorithms.builtin.gives_numpy_answer`).
-TINY: dict[str, int] = {
-    "broadcast": 4096, "scatter": 4096, "gather": 4096, "reduce": 4096, "allgather": 4096,
-    "reduce_scatter": 4096, "allreduce": 4096, "alltoall": 4096,
-}
+__all__ = ["AUTO", "IN_ORDER", "LARGE", "MIB", "SMALL", "choose"]
 
 
-def choose(collective: str, nbytes: int, size: int, op: Op | None = None,
-           dtype: np.dtype | None = None) -> str:
+def choose(collective: str, nbytes: int, size: int, op: Op | None = None) -> str:
     """The algorithm ``auto`` runs for ``collective`` on ``size`` ranks with a message of
     ``nbytes`` bytes (the reference's K: one rank's buffer for broadcast, reduce and all-reduce,
-    all N blocks for the others) of ``dtype``: MPI's built-in up to ``TINY`` bytes where it
-    answers as numpy does (never when ``dtype`` is not given), else one of the algorithms
-    registered on the MPI side."""
-    if dtype is not None and nbytes <= TINY.get(collective, -1) \
-            and gives_numpy_answer(collective, op, dtype):
-        return BUILTIN
+    all N blocks for the others), among the algorithms registered on the MPI side."""
     registered = [name for name in MPI_ALGORITHMS.names(collective) if name != BUILTIN]
     return choose_among(collective, nbytes, size, op, registered)

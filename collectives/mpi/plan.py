@@ -39,8 +39,7 @@ def algorithm_for(problem: Problem, algorithm: str | None) -> str:
     before any message is sent."""
     collective = problem.collective
     if algorithm is None or algorithm == AUTO:
-        name = choose(collective, problem.nbytes, problem.ranks, problem.op,
-                      problem.dtype)
+        name = choose(collective, problem.nbytes, problem.ranks, problem.op)
     else:
         name = algorithm
     MPI_ALGORITHMS.get(collective, name)  # an unknown name lists the valid ones

@@ -1,7 +1,6 @@
-"""``algorithm="auto"``, the default: MPI's built-in for tiny calls it answers as numpy does, a
-latency algorithm below each threshold, the bandwidth algorithm from it up, a rank-order one for
-a non-commutative op, only algorithms that take the call; the choice shows in
-``last_algorithm`` and the result is numpy's."""
+"""``algorithm="auto"``, the default: a latency algorithm below each threshold, the bandwidth
+algorithm from it up, a rank-order one for a non-commutative op, only algorithms that take the
+call; the choice shows in ``last_algorithm`` and the result is numpy's."""
 
 from __future__ import annotations
 
@@ -12,8 +11,7 @@ from mpi_cases import FIRST
 
 from collectives.catalogue import COLLECTIVES, REDUCING, ROOTED
 from collectives.mpi import Communicator
-from collectives.mpi.auto import AUTO, LARGE, SMALL, TINY, choose
-from collectives.mpi.registry import BUILTIN
+from collectives.mpi.auto import AUTO, LARGE, SMALL, choose
 from collectives.ops import resolve_op
 from collectives.spec import Problem, example_inputs, expected_outputs, results_match
 
@@ -45,28 +43,6 @@ def test_other_collectives_keep_one_algorithm(collective: str) -> None:
     assert {choose(collective, nbytes, 4) for nbytes in (0, 4096, 2**30)} == {LARGE[collective]}
 
 
-@pytest.mark.parametrize("collective", COLLECTIVES)
-def test_tiny_calls_run_the_builtin_where_it_gives_numpys_answer(collective: str) -> None:
-    """Up to TINY bytes of a dtype and op MPI reduces by numpy's rule, MPI's built-in runs;
-    above it, or without a dtype, this package's algorithms."""
-    op = SUM if collective in REDUCING else None
-    float32 = np.dtype(np.float32)
-    assert choose(collective, TINY[collective], 2, op, float32) == BUILTIN
-    assert choose(collective, 0, 4, op, float32) == BUILTIN
-    assert choose(collective, TINY[collective] + 1, 2, op, float32) != BUILTIN
-    assert choose(collective, 8, 2, op) != BUILTIN
-
-
-@pytest.mark.parametrize(("dtype", "op"), [
-    ("float16", "sum"), ("float32", "max"), ("float64", "min"), ("int32", FIRST),
-    ("int32", np.fmax),
-], ids=["float16-sum", "float32-max", "float64-min", "non-commutative", "ufunc"])
-def test_tiny_reductions_mpi_cannot_give_numpys_answer_run_ours(dtype: str, op: object) -> None:
-    """float16 (MPI has no SUM on it), max and min on floats (MPI drops NaN by position) and
-    user ops run this package's algorithms however small the call."""
-    assert choose("allreduce", 8, 2, resolve_op(op), np.dtype(dtype)) != BUILTIN
-
-
 @pytest.mark.parallel([3, 4])
 def test_default_calls_run_the_choice_and_match_numpy() -> None:
     """A call naming no algorithm (or 'auto') runs choose(...)'s algorithm, reported by
@@ -88,7 +64,7 @@ def test_default_calls_run_the_choice_and_match_numpy() -> None:
                                       **kwargs)
             else:
                 result = getattr(comm, collective)(x, **kwargs)
-            expected = choose(collective, problem.nbytes, n, op, problem.dtype)
+            expected = choose(collective, problem.nbytes, n, op)
             if comm.last_algorithm != expected:
                 failures.append(f"{collective} x{count}: ran {comm.last_algorithm}, "
                                 f"expected {expected}")

@@ -11,7 +11,7 @@ from mpi4py import MPI
 
 from collectives.calibration import Calibration, fastest_algorithm, save_calibration
 from collectives.mpi import Communicator
-from collectives.mpi.auto import TINY, choose
+from collectives.mpi.auto import choose
 from collectives.mpi.registry import BUILTIN, MPI_ALGORITHMS
 from collectives.ops import resolve_op
 
@@ -30,15 +30,14 @@ def test_auto_uses_the_calibrated_model():
     if world.rank == 0:
         save_calibration(BANDWIDTH_BOUND, cache / "calibration.json")
     world.Barrier()
-    nbytes = 4 * TINY["allreduce"]  # above the sizes MPI's built-in takes
-    threshold_choice = choose("allreduce", nbytes, world.size, resolve_op("sum"))
+    threshold_choice = choose("allreduce", 4096, world.size, resolve_op("sum"))
     os.environ["COLLECTIVES_CACHE_DIR"] = str(cache)
     candidates = [name for name in MPI_ALGORITHMS.names("allreduce") if name != BUILTIN]
-    expected = fastest_algorithm(BANDWIDTH_BOUND, "allreduce", nbytes, world.size, candidates,
+    expected = fastest_algorithm(BANDWIDTH_BOUND, "allreduce", 4096, world.size, candidates,
                                  resolve_op("sum"))
     comm = Communicator(world)
-    x = np.arange(nbytes // 4, dtype=np.float32) * (world.rank + 1)
+    x = np.arange(1024, dtype=np.float32) * (world.rank + 1)
     total = comm.allreduce(x)
     assert comm.last_algorithm == expected != threshold_choice
-    np.testing.assert_array_equal(total, np.arange(nbytes // 4, dtype=np.float32) * 10)
+    np.testing.assert_array_equal(total, np.arange(1024, dtype=np.float32) * 10)
     assert world.allgather(comm.last_algorithm) == [expected] * world.size

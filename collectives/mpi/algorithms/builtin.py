@@ -75,21 +75,6 @@ def check_builtin(problem: Problem) -> None:
         )
 
 
-def gives_numpy_answer(collective: str, op: Op | None, dtype: np.dtype) -> bool:
-    """True when MPI's built-in collective takes a call of ``collective`` with ``op`` on
-    ``dtype`` and answers as numpy does with MPI's own predefined op (no user op made for the
-    call): a dtype with an MPI datatype and, for a reduction, a named op MPI reduces that dtype
-    with by numpy's rule."""
-    try:
-        mpi_datatype(dtype)
-    except UnsupportedError:
-        return False
-    if collective not in REDUCING:
-        return True
-    return op is not None and op.predefined and np.dtype(dtype) not in _NO_PREDEFINED_REDUCTION \
-        and keeps_numpy_rule(op, dtype)
-
-
 @functools.cache
 def is_open_mpi() -> bool:
     """True when mpi4py runs on Open MPI (its library version says so), False on MPICH."""
