@@ -23,16 +23,11 @@ from contextlib import contextmanager
 import numpy as np
 from mpi4py import MPI
 
-from collectives.catalogue import REDUCING
 from collectives.errors import UnsupportedError
 from collectives.mpi.call import Call, reads_source
 from collectives.mpi.registry import BUILTIN, register
 from collectives.ops import Op, resolve_op
 from collectives.spec import Problem
-
-# dtypes MPI moves but cannot reduce with a predefined op: MPICH has a float16 datatype
-# (MPIX_C_FLOAT16), MPI defines no SUM or MAX on it.
-_NO_PREDEFINED_REDUCTION = (np.dtype(np.float16),)
 
 # Named ops whose NaN rule (numpy's: NaN in, NaN out) MPI's predefined op does not keep.
 _NAN_PROPAGATING = frozenset({"max", "min"})
@@ -65,14 +60,6 @@ def check_builtin(problem: Problem) -> None:
             f"expected segments=1, got segments={problem.segments}"
         )
     mpi_datatype(problem.dtype)
-    op = problem.op
-    if problem.collective in REDUCING and op is not None and op.predefined \
-            and problem.dtype in _NO_PREDEFINED_REDUCTION:
-        raise UnsupportedError(
-            f"algorithm {BUILTIN!r} (MPI's built-in collective) expected a dtype MPI can "
-            f"reduce with {op.name!r}, got {problem.dtype}; use one of this package's "
-            "algorithms, which reduce with numpy"
-        )
 
 
 @functools.cache
