@@ -69,7 +69,7 @@ from collectives.mpi.agreement import Agreement, Terms
 from collectives.mpi.auto import AUTO, LARGE, choose
 from collectives.mpi.buffers import as_input, as_root, check_apart, check_out, flat, same_array
 from collectives.mpi.call import Call, ScratchPool
-from collectives.mpi.deadline import DEFAULT_DEADLINE, check_deadline
+from collectives.mpi.deadline import DEFAULT_DEADLINE, check_deadline, poll
 from collectives.mpi.plan import Plan, make_plan
 from collectives.mpi.registry import MPI_ALGORITHMS
 from collectives.mpi.transport import TrafficCounter
@@ -174,17 +174,27 @@ class Communicator(ClockCalls):
 
     def traffic_matrix(self) -> np.ndarray:
         """The N×N matrix of the last recording, on every rank: entry ``[i, j]`` is the bytes
-        rank i sent to rank j. Collective: every rank must call it."""
+        rank i sent to rank j. Collective: every rank must call it, within the deadline."""
+        self._check_usable()
         matrix = np.empty((self._size, self._size), dtype=np.int64)
-        self._comm.Allgather([self._counter.sent, MPI.INT64_T], [matrix, MPI.INT64_T])
+        request = self._comm.Iallgather([self._counter.sent, MPI.INT64_T],
+                                        [matrix, MPI.INT64_T])
+        if not poll(request.Test, self._deadline, patient=self._crowded):
+            self._failure = "traffic_matrix did not complete"
+            raise DeadlineError(
+                f"traffic_matrix expected every rank to call it within {self._deadline:g} s, "
+                "got some that did not"
+            )
         return matrix
 
     # -- the collectives ----------------------------------------------------------------------
 
-    def broadcast(self, buf: Any, root: int = 0, *, algorithm: str | None = AUTO,
+    def broadcast(self, buf: Any = None, root: int = 0, *, algorithm: str | None = AUTO,
                   out: np.ndarray | None = None,
                   segments: int = 1) -> np.ndarray:
-        """Every rank gets the root's ``buf``: in place in ``buf`` (returned), or in ``out``."""
+        """Every rank gets the root's ``buf``: in place in ``buf`` (returned), or in ``out``, or
+        (``buf=None`` off the root) in a new array shaped as the root's."""
+        plan = None
         try:
             root = as_root(root, "broadcast", self._size)
             is_root = self._rank == root
@@ -194,21 +204,30 @@ class Communicator(ClockCalls):
                 result = check_out(out, shape, dtype, "broadcast")
             elif is_root:
                 source = result = as_input(buf, "broadcast", "buf")
+            elif buf is None:  # the shape and dtype come from the root as the ranks agree
+                source = result = None
+                self._check_name("broadcast", algorithm)
             else:  # any writeable layout: a Fortran-ordered or strided buf receives through a copy
                 source = None
                 result = check_out(buf, None, None, "broadcast", "buf", contiguous=False)
-            plan = self._plan("broadcast", result.shape, result.dtype, algorithm, root=root,
-                              segments=segments)
+            if result is not None:
+                plan = self._plan("broadcast", result.shape, result.dtype, algorithm, root=root,
+                                  segments=segments)
             out_of_place = source is not None and source is not result  # the root's out=
             if out_of_place:
                 check_apart(result, source, "broadcast")
                 work = flat(result)
-            else:  # the root only reads; a strided or read-only buf travels from a C-ordered copy
-                contiguous = result.flags.c_contiguous and result.flags.writeable
+            elif result is not None:  # the root only reads; a strided or read-only buf travels
+                contiguous = result.flags.c_contiguous and result.flags.writeable  # from a copy
                 work = flat(result) if contiguous else np.array(result, order="C").reshape(-1)
         except Exception as error:
             self._refuse("broadcast", error)
-        self._agree(plan)
+        if plan is None:
+            plan = self._plan_from_root("broadcast", algorithm, root, segments)
+            result = np.empty(plan.problem.block_shape, dtype=plan.problem.dtype)
+            work = flat(result)
+        else:
+            self._agree(plan)
         self._execute(plan, work, self._source(plan, source, work) if out_of_place else work)
         if not is_root and not result.flags.c_contiguous:
             result[...] = work.reshape(result.shape)
@@ -218,38 +237,30 @@ class Communicator(ClockCalls):
                 out: np.ndarray | None = None,
                 segments: int = 1) -> np.ndarray:
         """Rank i gets block i of the root's ``x`` (shape ``(N, *block)``)."""
-        plan = block = None
+        plan = None
         try:
             root = as_root(root, "scatter", self._size)
             is_root = self._rank == root
             if is_root or x is not None:
                 x = as_input(x, "scatter")
-                block, dtype = block_shape_of("scatter", x.shape, self._size), x.dtype
+                plan = self._plan("scatter", block_shape_of("scatter", x.shape, self._size),
+                                  x.dtype, algorithm, root=root, segments=segments)
             elif out is not None:
                 check_out(out, None, None, "scatter")
-                block, dtype = out.shape, out.dtype
-            else:  # the block's shape and dtype come from the root as the ranks agree
-                self._check_usable()
-                if algorithm is not None and algorithm != AUTO:
-                    MPI_ALGORITHMS.get("scatter", algorithm)
-            if block is not None:
-                plan = self._plan("scatter", block, dtype, algorithm, root=root,
+                plan = self._plan("scatter", out.shape, out.dtype, algorithm, root=root,
                                   segments=segments)
+            else:  # the block's shape and dtype come from the root as the ranks agree
+                self._check_name("scatter", algorithm)
+            if plan is not None:
                 result = self._result(plan.problem, out, x if is_root else None)
-                work = self._work_pool.take(plan.problem.work_size, dtype)
         except Exception as error:
             self._refuse("scatter", error)
         if plan is None:
-            asked = None if algorithm is None or algorithm == AUTO else algorithm
-            terms = self._settle("scatter", Terms("scatter", asked, root, None, None, None,
-                                                  segments))
-            assert terms.block is not None and terms.dtype is not None
-            plan = self._plan("scatter", terms.block, terms.dtype, terms.algorithm, root=root,
-                              segments=segments)
-            result = np.empty(terms.block, dtype=terms.dtype)
-            work = self._work_pool.take(plan.problem.work_size, terms.dtype)
+            plan = self._plan_from_root("scatter", algorithm, root, segments)
+            result = np.empty(plan.problem.block_shape, dtype=plan.problem.dtype)
         else:
             self._agree(plan)
+        work = self._work_pool.take(plan.problem.work_size, plan.problem.dtype)
         if is_root:
             self._place(plan.problem, x, work)
         self._execute(plan, work)
@@ -393,6 +404,25 @@ class Communicator(ClockCalls):
                 self._plans.clear()
             self._plans[key] = plan
         return plan
+
+    def _check_name(self, collective: str, algorithm: str | None) -> None:
+        """Before a call whose plan waits for the root's block: refuse an unusable
+        communicator or an unknown algorithm name, as planning would."""
+        self._check_usable()
+        if algorithm is not None and algorithm != AUTO:
+            MPI_ALGORITHMS.get(collective, algorithm)
+
+    def _plan_from_root(self, collective: str, algorithm: str | None, root: int,
+                        segments: int) -> Plan:
+        """The plan of a call in which this rank does not know the block (broadcast or scatter
+        off the root, with no buffer): the ranks agree on the root's block, dtype and the
+        algorithm it runs, or every rank raises."""
+        asked = None if algorithm is None or algorithm == AUTO else algorithm
+        terms = self._settle(collective, Terms(collective, asked, root, None, None, None,
+                                               segments))
+        assert terms.block is not None and terms.dtype is not None
+        return self._plan(collective, terms.block, terms.dtype, terms.algorithm, root=root,
+                          segments=segments)
 
     def _check_usable(self) -> None:
         """Refuse a call on a communicator whose earlier call failed midway."""

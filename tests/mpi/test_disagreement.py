@@ -58,12 +58,17 @@ EXPECTED: dict[str, str] = {
     "bad-segments": r"UnsupportedError: allreduce refused by rank [12]: .*segments",
     "scatter-none-bad-algorithm": r"UnknownAlgorithmError: scatter refused by rank [12]: "
                                   r"expected one of the MPI scatter algorithms",
+    "broadcast-none-bad-algorithm": r"UnknownAlgorithmError: broadcast refused by rank [12]: "
+                                    r"expected one of the MPI broadcast algorithms",
 }
-# What rank r returns where the call works (a non-root scatter with x=None takes the root's block).
+# What rank r returns where the call works (a non-root scatter with x=None takes the root's block,
+# a non-root broadcast with buf=None the root's buffer).
 RETURNED: dict[str, str] = {
     "scatter-none": r"returned int16 \(2, 3\) \[{0}, {1}, {2}, {3}, {4}, {5}\]$",
     "scatter-none-named-algorithm": r"returned float64 \(3,\) \[{6}\.0, {7}\.0, {8}\.0\]$",
     "scatter-none-structured": r"returned \[\('a', '<i4'\), \('b', '<f8'\)\] \(2,\) ",
+    "broadcast-none": r"returned int16 \(2, 3\) \[0, 1, 2, 3, 4, 5\]$",
+    "broadcast-none-last-root": r"returned float64 \(3,\) \[0\.0, 1\.0, 2\.0\]$",
 }
 
 
@@ -109,9 +114,10 @@ def test_every_rank_raises_the_same_error(job: tuple[int, str], case: str) -> No
 
 
 @pytest.mark.parametrize("case", list(RETURNED))
-def test_a_non_root_scatter_without_x_takes_its_block_from_the_root(job: tuple[int, str],
-                                                                   case: str) -> None:
-    """scatter(None) off the root, without out=, returns its block of the root's x."""
+def test_a_non_root_call_without_a_buffer_takes_it_from_the_root(job: tuple[int, str],
+                                                                  case: str) -> None:
+    """scatter(None) and broadcast(None) off the root, without out=, return the root's block or
+    buffer."""
     ranks, output = job
     for rank in range(ranks):
         outcome, following = _lines(output, case, rank)
@@ -152,3 +158,12 @@ def test_a_rank_that_comes_late_meets_deadline_errors() -> None:
                      r"op sum expected every rank to start the call within 2 s", output), output
     assert re.search(r"RANK 1 .* raised DeadlineError: allreduce/recursive_doubling float64 x30 "
                      r"op sum expected a message from rank 0 within 2 s", output), output
+
+
+def test_a_rank_that_asks_for_the_traffic_late_meets_a_deadline_error() -> None:
+    """Rank 1 asks for the traffic matrix 4 s after rank 0 (deadline 2 s): rank 0 raises
+    DeadlineError instead of waiting for ever, and rank 1 gets the matrix."""
+    output = _deadline_job(2, "late-traffic")
+    assert re.search(r"RANK 0 after 2\.\d s raised DeadlineError: traffic_matrix expected every "
+                     r"rank to call it within 2 s", output), output
+    assert re.search(r"RANK 1 .* returned", output), output

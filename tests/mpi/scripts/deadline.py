@@ -3,7 +3,8 @@
 DeadlineError once the communicator's deadline (2 s) has passed, instead of hanging.
 
 - ``leave``: rank 1's reduction raises in the middle of a ring all-reduce, and rank 1 catches it;
-- ``late``: rank 1 makes its call 4 s after the others.
+- ``late``: rank 1 makes its call 4 s after the others;
+- ``late-traffic``: rank 1 asks for the traffic matrix 4 s after the others.
 
 Every rank prints what its call did, then the job ends at a barrier on COMM_WORLD.
 """
@@ -43,7 +44,10 @@ try:
     else:
         if comm.rank == 1:
             time.sleep(2 * DEADLINE)
-        comm.allreduce(np.ones(30), algorithm="recursive_doubling")
+        if scenario == "late-traffic":
+            comm.traffic_matrix()
+        else:
+            comm.allreduce(np.ones(30), algorithm="recursive_doubling")
     outcome = "returned"
 except Exception as error:  # what each rank raised is the scenario's result
     outcome = f"raised {type(error).__name__}: {error}"

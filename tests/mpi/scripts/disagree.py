@@ -100,6 +100,14 @@ CASES: dict[str, Case] = {
         np.zeros((c.size, 2), [("a", "<i4"), ("b", "<f8")]) if c.rank == 0 else None),
     "scatter-none-bad-algorithm": lambda c: c.scatter(
         np.ones((c.size, 3)) if c.rank == 0 else None, algorithm=_last(c, "nope", "auto")),
+    # a non-root broadcast with buf=None and no out=: the buffer's shape comes from the root
+    "broadcast-none": lambda c: c.broadcast(
+        np.arange(6, dtype=np.int16).reshape(2, 3) if c.rank == 0 else None),
+    "broadcast-none-last-root": lambda c: c.broadcast(
+        np.arange(3.0) if c.rank == c.size - 1 else None, root=c.size - 1,
+        algorithm="scatter_allgather"),
+    "broadcast-none-bad-algorithm": lambda c: c.broadcast(
+        np.ones(3) if c.rank == 0 else None, algorithm=_last(c, "nope", "auto")),
 }
 
 
