@@ -15,6 +15,7 @@ from __future__ import annotations
 import operator
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from math import prod
 from typing import Any
 
@@ -55,33 +56,33 @@ class Problem:
         if info.reducing and self.op is not None:
             self.op.check_dtype(self.dtype)
 
-    @property
+    @cached_property
     def info(self) -> CollectiveInfo:
         """The catalogue's record of the collective."""
         return COLLECTIVE_INFO[self.collective]
 
-    @property
+    @cached_property
     def count(self) -> int:
         """Elements per block (block collectives) or per rank buffer."""
         return prod(self.block_shape)
 
-    @property
+    @cached_property
     def itemsize(self) -> int:
         """Bytes per element."""
         return np.dtype(self.dtype).itemsize
 
-    @property
+    @cached_property
     def input_count(self) -> int:
         """Elements of one rank's input (the root's, for broadcast and scatter)."""
         return self.ranks * self.count if self.info.blocked_input else self.count
 
-    @property
+    @cached_property
     def nbytes(self) -> int:
         """The reference's K: one rank's buffer for broadcast, reduce and all-reduce, else all
         N blocks together."""
         return self.info.blocks(self.ranks) * self.count * self.itemsize
 
-    @property
+    @cached_property
     def work_size(self) -> int:
         """Elements in each rank's working buffer: [input | result], or the larger of the two
         where they share it."""
