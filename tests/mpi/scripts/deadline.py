@@ -2,7 +2,9 @@
 ``mpiexec -n N python -m mpi4py deadline.py SCENARIO``. The ranks left waiting raise
 DeadlineError once the communicator's deadline (2 s) has passed, instead of hanging.
 
-- ``leave``: rank 1's reduction raises in the middle of a ring all-reduce, and rank 1 catches it;
+- ``uncaught``: rank 1's reduction raises in the middle of a ring all-reduce and nobody catches
+  it: ``python -m mpi4py`` ends the whole job (no rank prints);
+- ``leave``: the same, but rank 1 catches it;
 - ``late``: rank 1 makes its call 4 s after the others;
 - ``late-traffic``: rank 1 asks for the traffic matrix 4 s after the others.
 
@@ -38,6 +40,8 @@ def add_until_the_second_step(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 
 scenario = sys.argv[1]
 start = time.monotonic()
+if scenario == "uncaught":
+    comm.allreduce(np.ones(30), op=Op(add_until_the_second_step), algorithm="ring")
 try:
     if scenario == "leave":
         comm.allreduce(np.ones(30), op=Op(add_until_the_second_step), algorithm="ring")
