@@ -8,7 +8,12 @@ import numpy as np
 import pytest
 from world_cases import PAIRS, Case, cases_for, run_cases, runs_at, same_bits
 
-from collectives.errors import InvalidInputError, UnknownAlgorithmError, UnsupportedError
+from collectives.errors import (
+    InvalidInputError,
+    MismatchError,
+    UnknownAlgorithmError,
+    UnsupportedError,
+)
 from collectives.sim import simulate
 from collectives.sim.network import fully_connected
 from collectives.sim.world import World, run_world
@@ -132,8 +137,8 @@ def test_auto_picks_what_the_mpi_side_would():
      r"scatter expected an input of shape \(3, \.\.\.\)"),
     (lambda comm: comm.allreduce(np.ones(3), out=np.ones(3, dtype=np.int32)), InvalidInputError,
      r"allreduce expected out of dtype float64, got int32"),
-    (lambda comm: comm.scatter(None, root=(comm.rank + 1) % 3), InvalidInputError,
-     r"scatter expected, on rank \d \(not the root\), out= .* got neither"),
+    (lambda comm: comm.scatter(None, root=(comm.rank + 1) % 3), MismatchError,
+     r"got different root: root rank 0: 1, rank 1: 2, rank 2: 0"),
     (lambda comm: comm.reduce(np.ones(3), op="band"), InvalidInputError,
      r"op 'band' expected an integer dtype, got float64"),
 ])
@@ -142,6 +147,42 @@ def test_bad_input_raises_the_mpi_sides_error(make_call, error, message):
     meets the others, so the world ends with that error)."""
     with pytest.raises(error, match=message):
         run_world(make_call, 3)
+
+
+def test_a_non_root_call_without_a_buffer_takes_it_from_the_root():
+    """scatter(None) and broadcast(None) off the root return the root's block or buffer, with
+    the algorithm the root's call runs, as on the MPI side."""
+    def program(comm):
+        block = comm.scatter(np.arange(18, dtype=np.int16).reshape(3, 2, 3)
+                             if comm.rank == 1 else None, root=1)
+        buffer = comm.broadcast(np.arange(3.0) if comm.rank == 2 else None, root=2,
+                                algorithm="scatter_allgather")
+        return block.tolist(), buffer.tolist(), comm.last_algorithm
+
+    results = run_world(program, 3).results
+    assert results == [(np.arange(6 * r, 6 * r + 6).reshape(2, 3).tolist(), [0.0, 1.0, 2.0],
+                        "scatter_allgather") for r in range(3)]
+
+
+def test_a_call_without_a_buffer_that_differs_from_the_roots_is_a_mismatch():
+    """A rank without a buffer that names another algorithm than the root's, or makes another
+    collective, meets a MismatchError naming what differs, on every rank."""
+    def other_algorithm(comm):
+        return comm.broadcast(np.ones(3) if comm.rank == 0 else None,
+                              algorithm="binomial" if comm.rank == 1 else "pipeline")
+
+    with pytest.raises(MismatchError, match=r"different algorithm: algorithm rank 0: "
+                                            r"'pipeline', rank 1: 'binomial'"):
+        run_world(other_algorithm, 3)
+
+    def other_collective(comm):
+        if comm.rank == 1:
+            return comm.allreduce(np.ones(3))
+        return comm.broadcast(np.ones(3) if comm.rank == 0 else None)
+
+    with pytest.raises(MismatchError, match=r"rank 2: broadcast/auto \(the root's dtype and "
+                                            r"count\) root 0"):
+        run_world(other_collective, 3)
 
 
 def test_a_network_of_other_size_or_unknown_time_model_is_refused():

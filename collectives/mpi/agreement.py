@@ -9,8 +9,8 @@ same call with good input; otherwise every rank sees a difference (if one rank's
 every minimum and maximum, so do all the others'), so all ranks take the same branch: one round
 trip decides.
 
-A rank whose input was refused, or that does not know its call's fields (scatter off the root
-with ``x=None`` and no ``out=``), or whose text does not fit (a structured dtype, an op with a
+A rank whose input was refused, or that does not know its call's fields (scatter or broadcast
+off the root without a buffer), or whose text does not fit (a structured dtype, an op with a
 long name), sends ``ready`` 0, which no rank's fields match. Then every rank gathers every rank's
 call and error (pickled, only then) and raises the same error: :class:`InvalidInputError` (or the
 refusing rank's own class) naming each rank that refused and why, or :class:`MismatchError`

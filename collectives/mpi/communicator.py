@@ -17,7 +17,8 @@ shape and dtype; the caller's input is never written unless it asked for in plac
 - ``broadcast(buf)`` is in place by nature: the root's ``buf`` is sent, every other rank's is
   overwritten and returned (any writeable layout: a Fortran-ordered or strided one receives
   through a C-ordered copy). With ``out=``, the result goes there instead and ``buf`` is left
-  alone (and may be None on ranks other than the root).
+  alone. Off the root ``buf`` may be None: the result is then a new array of the root's shape
+  and dtype, as the ranks agree on the call.
 - ``allreduce(x, out=x)``: ``x`` is overwritten with the result on every rank; no buffer of
   the whole size is allocated (ring's scratch is at most one chunk, K/N bytes). Out of place,
   ring reads ``x`` where it is and writes each element of ``out`` once: ``x`` is not copied.

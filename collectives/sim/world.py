@@ -68,6 +68,7 @@ from collectives.sim.world_calls import (
     TRAFFIC,
     Request,
     mismatch_message,
+    settle_from_root,
 )
 from collectives.sim.world_comm import WorldCommunicator
 from collectives.spec import Problem
@@ -398,6 +399,7 @@ class WorldRun:
     def _serve(self, requests: list[Request]) -> list[Any]:
         """The outcome of one meeting for every rank (run by the last rank to arrive)."""
         index, self._meetings = self._meetings, self._meetings + 1
+        requests = settle_from_root(requests)
         signature = requests[0].signature
         if any(request.signature != signature for request in requests):
             message = mismatch_message(index, [request.signature for request in requests])
@@ -409,11 +411,15 @@ class WorldRun:
             return [self.recorded.copy() for _ in requests]
         return self._collective(requests)
 
-    def _collective(self, requests: list[Request]) -> list[np.ndarray | None]:
-        first = requests[0]
+    def _collective(self, requests: list[Request]) -> list[Any]:
+        """Run the call every rank made; each rank's flat output (with the problem and algorithm,
+        for a rank that brought no buffer and learns them from the root)."""
+        first = next(request for request in requests if not request.learns)
         problem, algorithm = first.problem, first.signature[2]
         assert problem is not None
         plan, outputs = self.world.execute(problem, algorithm, requests, first.op)
+        learned = [(problem, algorithm, output) if request.learns else output
+                   for request, output in zip(requests, outputs, strict=True)]
         arrivals = self.clock.copy()
         start = float(arrivals.max())
         end = start + plan.seconds
@@ -431,7 +437,7 @@ class WorldRun:
             problem.dtype, first.signature[5], plan.sim.op, problem.segments,
             first.signature[8], plan.nbytes, plan.bytes_sent, plan.steps, start, end, arrivals,
             plan.sim))
-        return outputs
+        return learned
 
 
 def run_world(program: Callable[..., Any], ranks: int, *args: Any,

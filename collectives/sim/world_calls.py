@@ -40,6 +40,7 @@ class Request:
     asked: str | None = None  #: the algorithm the program asked for (``auto``, a name)
     data: np.ndarray | None = None  #: this rank's flat input (None where it brings none)
     op: Op | None = None
+    learns: bool = False  #: the rank brought no buffer and gets the root's problem back
 
 
 FINISHED_REQUEST = Request(FINISHED, (FINISHED,))
@@ -56,6 +57,39 @@ def collective_request(problem: Problem, algorithm: str, asked: str | None, phas
     return Request(COLLECTIVE, signature, p, asked, data, p.op)
 
 
+def from_root_request(collective: str, asked: str | None, root: int, segments: int,
+                      phase: str | None) -> Request:
+    """The request of a rank that brings no buffer to a broadcast or scatter: algorithm (when
+    ``auto``), dtype and count are None, to be the root's (:func:`settle_from_root`)."""
+    signature = (COLLECTIVE, collective, asked, None, None, root, None, segments, phase)
+    return Request(COLLECTIVE, signature, None, asked)
+
+
+def settle_from_root(requests: list[Request]) -> list[Request]:
+    """The requests with those of ranks that brought no buffer (:func:`from_root_request`)
+    completed from the root's: its algorithm where theirs asked ``auto``, its dtype and count.
+    Requests that do not meet as one collective call are returned as they are."""
+    signatures = [request.signature for request in requests]
+    if any(s[0] != COLLECTIVE or s[1] != signatures[0][1] for s in signatures) or all(
+            request.problem is not None for request in requests):
+        return requests
+    roots = {s[5] for s in signatures}
+    root = roots.pop() if len(roots) == 1 else None
+    if root is None or requests[root].problem is None:
+        return requests
+    known = requests[root]
+    settled = []
+    for request in requests:
+        if request.problem is None:
+            s = request.signature
+            algorithm = known.signature[2] if s[2] is None else s[2]
+            signature = (*s[:2], algorithm, known.signature[3], known.signature[4], *s[5:])
+            request = Request(COLLECTIVE, signature, known.problem, request.asked, None,
+                              known.op, learns=True)
+        settled.append(request)
+    return settled
+
+
 def describe(signature: tuple[Any, ...]) -> str:
     """``allreduce/ring float32 x100 op sum`` (with root, S and phase where they apply), or
     ``program finished`` / ``traffic_matrix()``."""
@@ -65,7 +99,8 @@ def describe(signature: tuple[Any, ...]) -> str:
     if kind == TRAFFIC:
         return "traffic_matrix()"
     _, collective, algorithm, dtype, count, root, op, segments, phase = signature
-    text = f"{collective}/{algorithm} {np.dtype(dtype)} x{count}"
+    shown = "(the root's dtype and count)" if dtype is None else f"{np.dtype(dtype)} x{count}"
+    text = f"{collective}/{algorithm or 'auto'} {shown}"
     if root is not None:
         text += f" root {root}"
     if op is not None:
@@ -80,6 +115,8 @@ def describe(signature: tuple[Any, ...]) -> str:
 def _show(field: str, value: Any) -> str:
     if field in ("algorithm", "op", "phase"):
         return repr(value)
+    if value is None and field in ("dtype", "count"):
+        return "the root's"
     return str(np.dtype(value)) if field == "dtype" else str(value)
 
 

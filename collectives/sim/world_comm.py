@@ -42,6 +42,7 @@ from collectives.sim.world_calls import (
     Request,
     collective_request,
     describe,
+    from_root_request,
 )
 from collectives.spec import Problem, block_shape_of
 
@@ -179,9 +180,10 @@ class WorldCommunicator(ClockCalls):
     # -- the collectives ----------------------------------------------------------------------
 
     @_world_call
-    def broadcast(self, buf: Any, root: int = 0, *, algorithm: str | None = AUTO,
+    def broadcast(self, buf: Any = None, root: int = 0, *, algorithm: str | None = AUTO,
                   out: np.ndarray | None = None, segments: int = 1) -> np.ndarray:
-        """Every rank gets the root's ``buf``: in place in ``buf`` (returned), or in ``out``."""
+        """Every rank gets the root's ``buf``: in place in ``buf`` (returned), or in ``out``, or
+        (``buf=None`` off the root) in a new array shaped as the root's."""
         root = as_root(root, "broadcast", self._size)
         is_root = self._rank == root
         if out is not None:
@@ -190,6 +192,9 @@ class WorldCommunicator(ClockCalls):
             result = check_out(out, shape, dtype, "broadcast")
         elif is_root:
             source = result = as_input(buf, "broadcast", "buf")
+        elif buf is None:  # the shape and dtype come from the root as the ranks meet
+            problem, output = self._call_from_root("broadcast", algorithm, root, segments)
+            return output.reshape(problem.block_shape)
         else:  # any writeable layout, as on the MPI side
             source = None
             result = check_out(buf, None, None, "broadcast", "buf", contiguous=False)
@@ -213,11 +218,9 @@ class WorldCommunicator(ClockCalls):
         elif out is not None:
             check_out(out, None, None, "scatter")
             block, dtype = out.shape, out.dtype
-        else:
-            raise InvalidInputError(
-                f"scatter expected, on rank {self._rank} (not the root), out= (the block's "
-                "buffer) or an x shaped like the root's, got neither"
-            )
+        else:  # the block's shape and dtype come from the root as the ranks meet
+            problem, output = self._call_from_root("scatter", algorithm, root, segments)
+            return output.reshape(problem.block_shape)
         problem = Problem("scatter", self._size, block, dtype, root, segments=segments)
         name = self._algorithm(problem, algorithm)
         source = x if self._rank == root else None
@@ -383,6 +386,27 @@ class WorldCommunicator(ClockCalls):
             raise
         self.last_collective, self.last_algorithm = problem.collective, name
         return output
+
+    def _call_from_root(self, collective: str, algorithm: str | None, root: int,
+                        segments: int) -> tuple[Problem, np.ndarray]:
+        """Meet the other ranks for a broadcast or scatter to which this rank (not the root)
+        brings no buffer: the root's problem and this rank's flat output."""
+        self._check_usable()
+        asked = None if algorithm is None or algorithm == AUTO else algorithm
+        if asked is not None:
+            SIM_ALGORITHMS.get(collective, asked)  # an unknown name lists the valid ones
+        if isinstance(segments, bool) or not isinstance(segments, int) or segments < 1:
+            raise InvalidInputError(f"expected segments, an integer >= 1, got {segments!r}")
+        request = from_root_request(collective, asked, root, segments, self._phase)
+        try:
+            problem, name, output = self._meet(request)
+        except PeerFailed:
+            raise
+        except BaseException as error:
+            self._failure = f"{describe(request.signature)} failed: {error}"
+            raise
+        self.last_collective, self.last_algorithm = collective, name
+        return problem, output
 
     def _meet(self, request: Request) -> Any:
         """Meet the other ranks with ``request``."""
