@@ -137,8 +137,8 @@ def _messages(network: Network, timing: StepTiming, round_index: int) -> list[_M
 
 
 class _EventRun:
-    """The event simulation of messages (see the module docstring): each rank's place in its rounds, the queue of events and the
-    messages flowing with their max-min rates."""
+    """The event simulation of messages (see the module docstring): each rank's place in its
+    rounds, the queue of events and the messages flowing with their max-min rates."""
 
     def __init__(self, n: int, messages: list[_Message], bandwidth: dict[int, float],
                  send_buffer: float) -> None:
