@@ -99,7 +99,7 @@ def dtype_of(name: str) -> np.dtype:
 
 def plot_command(csv_path: str, png_path: str | None) -> int:
     """Draw the busbw plot of a CSV and print the numbers behind it."""
-    from collectives.bench.plot import plot_busbw
+    from collectives.plots.busbw import plot_busbw
 
     input_file(csv_path, "--plot", "a CSV the benchmark wrote (--csv FILE)")
     png = png_path or str(Path(csv_path).with_suffix(".png"))
