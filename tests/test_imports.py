@@ -94,3 +94,10 @@ def test_the_layer_check_sees_an_import_inside_a_function():
              or name.startswith("collectives.bench.")}
     assert found == {"collectives.bench", "collectives.bench.runner",
                      "collectives.bench.runner.x"}
+
+
+def test_the_simulator_draws_no_progress_bar():
+    """No module of collectives/sim/ imports tqdm: bars belong to the command line
+    (collectives.cli.progress), which drives a run's steps from outside."""
+    assert _layer_violations("sim", "tqdm") == []
+    assert _layer_violations("cli", "tqdm") != []  # the scan sees the bar where it is
