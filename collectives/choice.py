@@ -1,7 +1,7 @@
 """What ``algorithm="auto"`` runs: one policy, free of MPI, for the MPI side and the simulated
 world.
 
-:mod:`collectives.mpi.auto` tells how the thresholds below were measured. Both sides call
+docs/mpi.md tells how the thresholds below were chosen. Both sides call
 :func:`choose_among` with the algorithms they have registered (the same names: the simulator's
 are the MPI side's without MPI's built-in ``mpi``), so a program picks the same algorithm under
 ``mpiexec`` and on simulated ranks. With a calibration the simulator's model picks the fastest

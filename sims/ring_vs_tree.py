@@ -21,8 +21,9 @@ Times within 1% of each other are called a tie.
 
 from __future__ import annotations
 
+from collectives.cli.progress import progress
 from collectives.sim.network import Network, fully_connected, ring
-from collectives.sim.sweep import progress, timed_run
+from collectives.sim.sweep import timed_run
 from collectives.sim.timing import format_seconds
 
 SIZES = tuple(8 * 8 ** e for e in range(8))  # 8 B .. 16 MiB

@@ -16,8 +16,9 @@ not make it slower, and a faster network elsewhere does not make it faster.
 
 from __future__ import annotations
 
+from collectives.cli.progress import progress
 from collectives.sim.network import ring
-from collectives.sim.sweep import progress, timed_run
+from collectives.sim.sweep import timed_run
 from collectives.sim.timing import format_seconds
 
 RANKS = (2, 3, 4, 6, 8, 12, 16, 24, 32, 48, 64)

@@ -12,7 +12,6 @@ from collectives.bench.bandwidth import algbw, bus_factor, busbw
 from collectives.bench.check import count_wrong, expected_for, poison
 from collectives.bench.copyprobe import CopyBandwidth
 from collectives.bench.memory import MemoryWatch
-from collectives.bench.plot import busbw_curves, plot_busbw
 from collectives.bench.report import CSV_FIELDS, Table, read_csv, write_csv, write_json
 from collectives.bench.runner import BenchConfig, Row, Timing
 from collectives.bench.sizes import (
@@ -28,6 +27,7 @@ from collectives.cli import main
 from collectives.cli.bench import dtype_of, refused_algorithms
 from collectives.errors import InvalidInputError, UnsupportedError
 from collectives.ops import resolve_op
+from collectives.plots.busbw import busbw_curves, plot_busbw
 from collectives.spec import Problem, example_inputs, expected_outputs
 
 # ---- sizes -------------------------------------------------------------------------------------

@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 from collectives.cli import main
+from collectives.cli.progress import progress, progress_enabled
 from collectives.costs import reference_time
 from collectives.errors import CollectivesError, InvalidInputError
 from collectives.plots import (
@@ -20,7 +21,7 @@ from collectives.plots import (
 from collectives.plots.gallery import CAPTIONS
 from collectives.sim import Simulation
 from collectives.sim.network import ring
-from collectives.sim.sweep import progress, progress_enabled, timed_run
+from collectives.sim.sweep import timed_run
 from collectives.spec import Problem
 
 PNG = b"\x89PNG\r\n\x1a\n"

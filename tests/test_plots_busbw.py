@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from collectives.bench.plot import busbw_curves
 from collectives.bench.report import read_csv
 from collectives.cli import main
+from collectives.plots.busbw import busbw_curves
 
 CSV = Path(__file__).resolve().parents[1] / "plots" / "bench" / "allreduce_n2.csv"
 

@@ -10,11 +10,11 @@ import pytest
 
 from collectives.catalogue import CATALOGUE, runnable_algorithms
 from collectives.cli import main
+from collectives.cli.progress import run_steps
 from collectives.errors import InvalidInputError
 from collectives.ops import resolve_op
 from collectives.sim import Simulation, engine, memory, pairs
 from collectives.sim.pairs import PairTraffic
-from collectives.sim.sweep import run_steps
 from collectives.spec import Problem
 
 GIB = 2**30

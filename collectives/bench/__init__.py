@@ -7,8 +7,10 @@
 - :mod:`~collectives.bench.copyprobe`: the memory copy bandwidth of N ranks at once (the ceiling);
 - :mod:`~collectives.bench.memory`: a rank's peak numpy scratch and RSS growth;
 - :mod:`~collectives.bench.runner`: the run loop (needs mpi4py);
-- :mod:`~collectives.bench.report`: the table, CSV and JSON;
-- :mod:`~collectives.bench.plot`: busbw against size, from the CSV (no MPI).
+- :mod:`~collectives.bench.report`: the table, CSV and JSON.
+
+Its picture, busbw against size from the CSV, is :mod:`collectives.plots.busbw`; the timing
+loop it shares with the calibration is :mod:`collectives.timing_loop`.
 
 Importing this package never starts MPI.
 """

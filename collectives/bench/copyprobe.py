@@ -20,6 +20,7 @@ import numpy as np
 
 from collectives.bench.bandwidth import GIGA
 from collectives.errors import InvalidInputError
+from collectives.timing_loop import slowest_times
 
 DEFAULT_COPY_BYTES = 128 * 1024**2
 DEFAULT_COPY_ITERATIONS = 10
@@ -51,15 +52,6 @@ class CopyBandwidth:
         """Plain numbers for JSON."""
         return {"bytes": self.nbytes, "ranks": self.ranks, "seconds": self.seconds,
                 "per_rank_gbs": self.per_rank_gbs, "aggregate_gbs": self.aggregate_gbs}
-
-
-def slowest_times(comm: Any, times: np.ndarray) -> np.ndarray:
-    """Per iteration, the largest of the ranks' times (one max-reduce for all iterations)."""
-    from mpi4py import MPI
-
-    slowest = np.empty_like(times)
-    comm.Allreduce(times, slowest, op=MPI.MAX)
-    return slowest
 
 
 def measure_copy_bandwidth(comm: Any, nbytes: int = DEFAULT_COPY_BYTES,

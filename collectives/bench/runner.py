@@ -3,7 +3,8 @@ then check the results.
 
 Timing: every iteration starts at a barrier on the user's communicator and each rank times its
 own call with ``time.perf_counter``; after the loop one max-reduce over all iterations gives the
-slowest rank's time per iteration, and the row keeps the median of those. Buffers are allocated
+slowest rank's time per iteration, and the row keeps the median of those
+(:func:`collectives.timing_loop.time_calls`). Buffers are allocated
 once per size and shared by every algorithm (:class:`collectives.bench.calls.Buffers`).
 
 Check (``-c 1``): the out-of-place result array is poisoned before the warm-up, so the last timed
@@ -18,9 +19,8 @@ Everything here runs on every rank; the rows it returns are the same on every ra
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from time import perf_counter
 from typing import Any
 
 import numpy as np
@@ -28,13 +28,13 @@ import numpy as np
 from collectives.bench.bandwidth import algbw, busbw
 from collectives.bench.calls import Buffers, call_for
 from collectives.bench.check import count_wrong, expected_for, poison
-from collectives.bench.copyprobe import slowest_times
 from collectives.bench.memory import MemoryWatch, PeakMemory, current_rss
 from collectives.bench.sizes import counts_for_sweep, size_of_count
 from collectives.catalogue import REDUCING, ROOTED
 from collectives.errors import InvalidInputError
 from collectives.ops import resolve_op
 from collectives.spec import Problem
+from collectives.timing_loop import time_calls
 
 
 @dataclass(frozen=True)
@@ -107,19 +107,6 @@ class Row:
     def halves(self) -> list[Timing]:
         """The timings this row has."""
         return [t for t in (self.out_of_place, self.in_place) if t is not None]
-
-
-def time_calls(comm: Any, call: Callable[[], Any], iterations: int, warmup: int) -> float:
-    """Median over ``iterations`` of the slowest rank's time for one call, after ``warmup``."""
-    for _ in range(warmup):
-        call()
-    times = np.empty(iterations)
-    for i in range(iterations):
-        comm.Barrier()
-        start = perf_counter()
-        call()
-        times[i] = perf_counter() - start
-    return float(np.median(slowest_times(comm, times)))
 
 
 def _total(comm: Any, value: int) -> int:

@@ -17,7 +17,7 @@ import os
 import sys
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -26,6 +26,11 @@ from collectives.cli.common import format_bytes, input_file, output_file
 from collectives.errors import InvalidInputError, UnsupportedError
 from collectives.ops import OP_NAMES
 from collectives.spec import Problem
+
+if TYPE_CHECKING:
+    from collectives.bench.copyprobe import CopyBandwidth
+    from collectives.bench.report import Table
+    from collectives.bench.runner import BenchConfig, MemoryLog, Row
 
 HELP = "nccl-tests style benchmark (algbw, busbw, #wrong) of the MPI collectives, under mpiexec"
 
@@ -94,7 +99,7 @@ def dtype_of(name: str) -> np.dtype:
 
 def plot_command(csv_path: str, png_path: str | None) -> int:
     """Draw the busbw plot of a CSV and print the numbers behind it."""
-    from collectives.bench.plot import plot_busbw
+    from collectives.plots.busbw import plot_busbw
 
     input_file(csv_path, "--plot", "a CSV the benchmark wrote (--csv FILE)")
     png = png_path or str(Path(csv_path).with_suffix(".png"))
@@ -172,16 +177,33 @@ def run(args: argparse.Namespace) -> int:
     from mpi4py import MPI
 
     from collectives.bench import report
-    from collectives.bench.copyprobe import measure_copy_bandwidth
-    from collectives.bench.runner import BenchConfig, MemoryLog, run_sweep
-    from collectives.bench.sizes import format_size, parse_size, size_sweep
-    from collectives.mpi import Communicator
+    from collectives.bench.sizes import parse_size
+
+    comm = MPI.COMM_WORLD
+    rank, ranks = comm.Get_rank(), comm.Get_size()
+    config, refusals = _config(args, ranks)
+    copy_bytes = parse_size(args.copy_bytes)
+    _check_memory(comm, args, config.bytes_per_rank(ranks), copy_bytes)
+    _say(rank, _header(args, config, ranks, refusals))
+    rows, table, copy = _sweep(comm, args, config, copy_bytes)
+    algorithms = list(config.algorithms)
+    if rank == 0:
+        if args.csv:
+            report.write_csv(args.csv, rows, copy)
+        if args.json:
+            report.write_json(args.json, rows, copy, _settings(args, algorithms, ranks))
+    return 0 if table.wrong == 0 else 1
+
+
+def _config(args: argparse.Namespace, ranks: int) -> tuple[BenchConfig, dict[str, str]]:
+    """The sweep ``args`` ask for, less the algorithms that cannot run it here (returned with
+    their reasons); raises when none can, or for an unknown name, a bad root or op."""
+    from collectives.bench.runner import BenchConfig
+    from collectives.bench.sizes import parse_size, size_sweep
     from collectives.mpi.algorithms.builtin import check_builtin
     from collectives.mpi.auto import AUTO
     from collectives.mpi.registry import BUILTIN, MPI_ALGORITHMS
 
-    comm = MPI.COMM_WORLD
-    rank, ranks = comm.Get_rank(), comm.Get_size()
     if args.algorithms:
         algorithms = [a.strip() for a in args.algorithms.split(",") if a.strip()]
     else:  # every registered algorithm
@@ -197,30 +219,49 @@ def run(args: argparse.Namespace) -> int:
     config.problem(ranks, 0)  # a bad root or an op the dtype cannot take fails here
     refusals = refused_algorithms(config.problem(ranks, 1), algorithms,
                                   {BUILTIN: check_builtin})
-    skipped = list(refusals)
-    if skipped:  # each is skipped, named with its reason; the others run
+    if refusals:  # each is skipped, named with its reason; the others run
         algorithms = [name for name in algorithms if name not in refusals]
         if not algorithms:
             raise UnsupportedError(
                 f"expected an algorithm that can run {args.collective} on {ranks} ranks with "
                 f"{config.dtype}, got none: " + "; ".join(refusals.values()))
         config = dataclasses.replace(config, algorithms=tuple(algorithms))
-    copy_bytes = parse_size(args.copy_bytes)
-    _check_memory(comm, args, config.bytes_per_rank(ranks), copy_bytes)
-    _say(rank, [
+    return config, refusals
+
+
+def _header(args: argparse.Namespace, config: BenchConfig, ranks: int,
+            refusals: dict[str, str]) -> list[str]:
+    """The lines above the table: the call, the algorithms run and skipped, sizes, timing."""
+    from collectives.bench.sizes import format_size, parse_size
+
+    low, high = parse_size(args.minbytes), parse_size(args.maxbytes)
+    skipped = list(refusals)
+    return [
         f"# collectives bench: {args.collective}, N = {ranks}, {config.dtype}, "
-        f"algorithms {', '.join(algorithms)}"
+        f"algorithms {', '.join(config.algorithms)}"
         + (f" (skipped, cannot run here: {', '.join(skipped)})" if skipped else ""),
         *(f"# skipped {name}: {reason}" for name, reason in refusals.items()),
         f"# sizes {format_size(low)}B..{format_size(high)}B x{args.stepfactor:g}, "
         f"{args.iters} iterations after {args.warmup_iters} warm-up, check {args.check}",
         "# time: the slowest rank's, each iteration started at a barrier; median of iterations",
-    ])
+    ]
+
+
+def _sweep(comm: Any, args: argparse.Namespace, config: BenchConfig,
+           copy_bytes: int) -> tuple[list[Row], Table, CopyBandwidth | None]:
+    """Run the sweep and the copy probe, printing the table on rank 0 as rows come (at the end
+    with --memory); (rows, table, copy bandwidth or None)."""
+    from collectives.bench import report
+    from collectives.bench.copyprobe import measure_copy_bandwidth
+    from collectives.bench.runner import MemoryLog, run_sweep
+    from collectives.mpi import Communicator
+
+    rank, algorithms = comm.Get_rank(), list(config.algorithms)
     # With --memory the probe runs after the sweep, so its buffers cannot hide RSS growth.
     copy = measure_copy_bandwidth(comm, copy_bytes, args.copy_iters) \
         if copy_bytes and not args.memory else None
     memory_log = MemoryLog() if args.memory else None
-    rows = []
+    rows: list[Row] = []
     table = report.Table(algorithms, copy, memory=args.memory)
     if not args.memory:
         _say(rank, ([*report.copy_lines(copy)] if copy else []) + ["#", *table.header()])
@@ -236,16 +277,16 @@ def run(args: argparse.Namespace) -> int:
         _say(rank, ([*report.copy_lines(copy)] if copy else []) + ["#", *table.header(), *lines])
     _say(rank, table.footer())
     if memory_log is not None:
-        logs = comm.gather((memory_log.start_rss, memory_log.rss_growth,
-                            memory_log.peak_scratch), root=0)
-        if rank == 0:
-            for r, (start, growth, scratch) in enumerate(logs):
-                _say(rank, f"# rank {r}: peak RSS {growth / 2**20:.1f} MiB above the "
-                           f"{start / 2**20:.1f} MiB at the start; peak numpy scratch "
-                           f"{scratch / 2**20:.1f} MiB beyond the buffers")
-    if rank == 0:
-        if args.csv:
-            report.write_csv(args.csv, rows, copy)
-        if args.json:
-            report.write_json(args.json, rows, copy, _settings(args, algorithms, ranks))
-    return 0 if table.wrong == 0 else 1
+        _say_memory(comm, memory_log)
+    return rows, table, copy
+
+
+def _say_memory(comm: Any, memory_log: MemoryLog) -> None:
+    """Every rank's RSS growth and peak numpy scratch, printed by rank 0."""
+    logs = comm.gather((memory_log.start_rss, memory_log.rss_growth,
+                        memory_log.peak_scratch), root=0)
+    if comm.Get_rank() == 0:
+        for r, (start, growth, scratch) in enumerate(logs):
+            _say(0, f"# rank {r}: peak RSS {growth / 2**20:.1f} MiB above the "
+                    f"{start / 2**20:.1f} MiB at the start; peak numpy scratch "
+                    f"{scratch / 2**20:.1f} MiB beyond the buffers")

@@ -87,7 +87,7 @@ def add_network_arguments(parser: argparse.ArgumentParser, *, topology_default: 
         "network", "time the run on a network; any of these flags turns timing on")
     net.add_argument("--topology", "-t", metavar="TOPOLOGY",
                      help=f"{', '.join(TOPOLOGIES)} or a JSON file (format in "
-                          f"collectives/sim/network.py); default {topology_default}")
+                          f"collectives/sim/network/files.py); default {topology_default}")
     net.add_argument("--alpha", type=float, metavar="SECONDS",
                      help=f"latency of every link (inside a node, for hierarchical; default "
                           f"{DEFAULT_ALPHA:g})")

@@ -34,7 +34,7 @@ def run(args: argparse.Namespace) -> int:
     for name, picture in pictures.items():
         print(f"{picture.path}: {CAPTIONS[name]}")
     if args.busbw is not None:
-        from collectives.bench.plot import plot_busbw
+        from collectives.plots.busbw import plot_busbw
 
         path = args.out / "busbw.png"
         data = plot_busbw(args.busbw, path)

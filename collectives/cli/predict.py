@@ -50,10 +50,11 @@ def run(args: argparse.Namespace) -> int:
     from mpi4py import MPI
 
     from collectives.bench.calls import Buffers, call_for
-    from collectives.bench.runner import BenchConfig, time_calls
+    from collectives.bench.runner import BenchConfig
     from collectives.bench.sizes import counts_for_sweep, parse_size, size_of_count, size_sweep
     from collectives.calibration import calibration_path, load_calibration
     from collectives.mpi import Communicator
+    from collectives.timing_loop import time_calls
 
     calibration = load_calibration(args.calibration)
     if calibration is None:

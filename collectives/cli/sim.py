@@ -24,6 +24,7 @@ from collectives.cli.common import (
     op_for,
     output_file,
 )
+from collectives.cli.progress import run_steps
 from collectives.costs import reference_cost, reference_time
 from collectives.errors import InvalidInputError
 from collectives.ops import resolve_op
@@ -31,7 +32,6 @@ from collectives.sim import SimResult, Simulation
 from collectives.sim.engine import keeps_transfers
 from collectives.sim.memory import check_run
 from collectives.sim.network import Network
-from collectives.sim.sweep import run_steps
 from collectives.sim.timing import format_seconds
 from collectives.sim.trace import write_chrome_trace
 from collectives.spec import Problem, example_inputs

@@ -21,13 +21,13 @@ from time import perf_counter
 import numpy as np
 from mpi4py import MPI
 
-from collectives.bench.runner import time_calls
 from collectives.calibration import Calibration, fit_line
 from collectives.errors import InvalidInputError
 from collectives.mpi.communicator import Communicator
 from collectives.mpi.transport import CallSignature, TrafficCounter, Transport
 from collectives.ops import resolve_op
 from collectives.spec import Problem
+from collectives.timing_loop import time_calls
 
 STEP_SIZES = (0, 1 << 10, 1 << 12, 1 << 14, 1 << 16, 1 << 18, 1 << 20, 1 << 22, 1 << 24,
               1 << 26)

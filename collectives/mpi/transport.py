@@ -20,8 +20,8 @@ While a recording is on, the transport adds the bytes of every send to its peer'
 Waiting: MPI waits by polling, which keeps a core busy. A ``patient`` transport (the
 communicator makes one when this node runs more ranks than it has cores) gives the core away
 (``os.sched_yield``) between polls, so a rank that only waits leaves the core to one that is
-copying. On the benchmark machine (2 cores, 4 ranks) this took binomial broadcast of 16 MiB in
-place from 0.87x to 1.25-1.56x MPI's built-in.
+copying; it costs one system call per poll, and a message may be seen up to a scheduler slice
+later. What it did to a broadcast on the benchmark machine: docs/mpi.md.
 """
 
 from __future__ import annotations

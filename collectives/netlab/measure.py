@@ -22,10 +22,11 @@ import numpy as np
 from mpi4py import MPI
 
 from collectives.bench.calls import Buffers, call_for
-from collectives.bench.runner import BenchConfig, time_calls
+from collectives.bench.runner import BenchConfig
 from collectives.bench.sizes import count_for_size
 from collectives.mpi import Communicator
 from collectives.mpi.calibrate import reduce_seconds, step_seconds
+from collectives.timing_loop import time_calls
 
 PROBE_SIZES = (0, 1 << 10, 1 << 14, 1 << 16, 1 << 18, 1 << 20, 1 << 21, 1 << 22)
 REDUCE_SIZES = (1 << 20, 1 << 22)

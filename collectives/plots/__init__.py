@@ -14,7 +14,11 @@ behind it (a small dataclass), so tests check the numbers rather than pixels:
 - :func:`animate`: a run step by step as a GIF (the links each step uses, whose inputs each
   chunk holds, bytes sent against the formula), from
   :func:`collectives.sim.frames.record_frames`;
-- :func:`make_gallery`: all of them, the pictures of the README (``python -m collectives plots``).
+- :func:`~collectives.plots.block_volume.plot_block_volume`: tensor-parallel bytes per block
+  against N, measured beside the formulas;
+- :func:`make_gallery`: all of them, the pictures of the README (``python -m collectives plots``);
+- :func:`~collectives.plots.busbw.plot_busbw`: the benchmark's busbw against size, from the CSV
+  it wrote (``python -m collectives plots --busbw CSV`` or ``bench --plot CSV``).
 """
 
 from collectives.plots.animation import AnimationPicture, animate

@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from collectives.plots.animation import animate
+from collectives.plots.block_volume import plot_block_volume
 from collectives.plots.scaling import bytes_scaling, time_scaling
 from collectives.plots.timeline import step_timeline
 from collectives.plots.traffic import link_bars, traffic_heatmap
@@ -14,7 +15,6 @@ from collectives.sim.frames import DEFAULT_COUNT, record_frames
 from collectives.sim.network import fully_connected, ring
 from collectives.sim.sweep import timed_run
 from collectives.spec import example_inputs
-from collectives.tensor_parallel.plot import plot_block_volume
 
 SMALL_COUNT = 8 * 1024  #: float32 elements of the small runs: K = 32 KiB
 

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
+from collectives.cli.progress import progress
 from collectives.plots.figure import new_figure, save
 from collectives.sim.engine import Simulation
 from collectives.sim.network import (
@@ -24,7 +25,7 @@ from collectives.sim.network import (
     fully_connected,
     ring,
 )
-from collectives.sim.sweep import progress, timed_run
+from collectives.sim.sweep import timed_run
 
 DEFAULT_COUNT = 1 << 20  #: float32 elements: K = 4 MiB
 

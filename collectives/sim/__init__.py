@@ -14,8 +14,9 @@ from collectives.sim import algorithms as _algorithms  # noqa: F401  (registers 
 from collectives.sim.engine import SimResult, Simulation, StepRecord, simulate
 from collectives.sim.registry import SIM_ALGORITHMS
 from collectives.sim.schedule import Action, Step, Transfer
-from collectives.sim.world import CallRecord, World, WorldResult, run_world
+from collectives.sim.world import World, run_world
 from collectives.sim.world_comm import WorldCommunicator
+from collectives.sim.world_result import CallRecord, WorldResult
 
 __all__ = ["SIM_ALGORITHMS", "Action", "CallRecord", "SimResult", "Simulation", "Step",
            "StepRecord", "Transfer", "World", "WorldCommunicator", "WorldResult", "run_world",

@@ -462,8 +462,21 @@ class Simulation:
     def _check(self, step: Step, index: int) -> _Remote:
         """Reject a step that breaks the step model or reaches outside a buffer; return its
         transfers that cross links."""
-        n, size = self.problem.ranks, self.problem.work_size
         where = f"step {index} ({step.label or 'unlabelled'})"
+        self._check_ranges(step, where)
+        crossing = _Remote.of(step)
+        # Fast paths: ranks that send once (ascending) and ranks written once need no search.
+        one_each = not len(step) or int(np.bincount(step.dst).max()) <= 1
+        if not crossing.ascending:
+            self._check_one_peer("sends to", crossing.src, crossing.dst, where)
+        if not one_each:
+            self._check_one_peer("receives from", crossing.dst, crossing.src, where)
+            _check_written_once(step, where)
+        return crossing
+
+    def _check_ranges(self, step: Step, where: str) -> None:
+        """Ranks, lengths and ranges of ``step`` inside the world and the working buffer."""
+        n, size = self.problem.ranks, self.problem.work_size
         for name in ("src", "dst"):
             ranks = getattr(step, name)
             if len(ranks) and (ranks.min() < 0 or ranks.max() >= n):
@@ -478,41 +491,20 @@ class Simulation:
                        else f"one reaching {int((start + step.length).max())}")
                 raise ScheduleError(f"{where}: expected {name.split('_')[0]} ranges inside the "
                                     f"{size}-element working buffer, got {got}")
-        crossing = _Remote.of(step)
-        src, dst = crossing.src, crossing.dst
-        # Fast paths: ranks that send once (ascending) and ranks written once need no search.
-        one_each = not len(step) or int(np.bincount(step.dst).max()) <= 1
-        checks = (("sends to", src, dst, not crossing.ascending),
-                  ("receives from", dst, src, not one_each))
-        for role, ranks, peers, needed in checks:
-            if not needed:
-                continue
-            peer_of = np.full(n, -1, dtype=np.int64)
-            peer_of[ranks] = peers  # with one peer per rank, every write agrees
-            clash = np.flatnonzero(peer_of[ranks] != peers)
-            if clash.size:
-                rank = int(ranks[clash[0]])
-                named = sorted({int(p) for p in peers[ranks == rank]})
-                raise ScheduleError(
-                    f"{where}: rank {rank} {role} ranks {named}; the step model expected at "
-                    f"most one peer per direction per step, got {len(named)}"
-                )
-        if one_each:
-            return crossing
-        written = step.length > 0
-        if np.bincount(step.dst[written], minlength=1).max() > 1:  # a rank gets several pieces
-            dst, start = step.dst[written], step.dst_start[written]
-            stop = start + step.length[written]
-            order = np.lexsort((start, dst))  # by rank, then start: an overlap shows next door
-            dst, start, stop = dst[order], start[order], stop[order]
-            twice = np.flatnonzero((dst[1:] == dst[:-1]) & (start[1:] < stop[:-1]))
-            if twice.size:
-                first = twice[0] + 1
-                raise ScheduleError(
-                    f"{where}: rank {int(dst[first])} is written twice at element "
-                    f"{int(start[first])}; expected each element written at most once per step"
-                )
-        return crossing
+
+    def _check_one_peer(self, role: str, ranks: np.ndarray, peers: np.ndarray,
+                        where: str) -> None:
+        """Each of ``ranks`` has one peer in ``peers`` (the step model: one per direction)."""
+        peer_of = np.full(self.problem.ranks, -1, dtype=np.int64)
+        peer_of[ranks] = peers  # with one peer per rank, every write agrees
+        clash = np.flatnonzero(peer_of[ranks] != peers)
+        if clash.size:
+            rank = int(ranks[clash[0]])
+            named = sorted({int(p) for p in peers[ranks == rank]})
+            raise ScheduleError(
+                f"{where}: rank {rank} {role} ranks {named}; the step model expected at "
+                f"most one peer per direction per step, got {len(named)}"
+            )
 
     def _reduce(self, target: np.ndarray, incoming: np.ndarray, source_first: bool) -> None:
         assert self.problem.op is not None
@@ -566,6 +558,23 @@ class Simulation:
 
 def _strictly_increasing(values: np.ndarray) -> bool:
     return len(values) < 2 or bool(np.all(values[1:] > values[:-1]))
+
+
+def _check_written_once(step: Step, where: str) -> None:
+    """No element of a rank is written twice by ``step``."""
+    written = step.length > 0
+    if np.bincount(step.dst[written], minlength=1).max() > 1:  # a rank gets several pieces
+        dst, start = step.dst[written], step.dst_start[written]
+        stop = start + step.length[written]
+        order = np.lexsort((start, dst))  # by rank, then start: an overlap shows next door
+        dst, start, stop = dst[order], start[order], stop[order]
+        twice = np.flatnonzero((dst[1:] == dst[:-1]) & (start[1:] < stop[:-1]))
+        if twice.size:
+            first = twice[0] + 1
+            raise ScheduleError(
+                f"{where}: rank {int(dst[first])} is written twice at element "
+                f"{int(start[first])}; expected each element written at most once per step"
+            )
 
 
 def keeps_transfers(ranks: int, keep_transfers: bool | None) -> bool:

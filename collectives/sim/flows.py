@@ -115,7 +115,7 @@ def flow_time(network: Network, records: Sequence[StepRecord], *,
     if every_link:
         _, rates = network.figures(np.array(every_link, dtype=np.int64))
         bandwidth = dict(zip(every_link, rates.tolist(), strict=True))
-    return _run(network.ranks, messages, bandwidth, float(send_buffer))
+    return _EventRun(network.ranks, messages, bandwidth, float(send_buffer)).run()
 
 
 def _messages(network: Network, timing: StepTiming, round_index: int) -> list[_Message]:
@@ -136,97 +136,127 @@ def _messages(network: Network, timing: StepTiming, round_index: int) -> list[_M
     return messages
 
 
-def _run(n: int, messages: list[_Message], bandwidth: dict[int, float],
-         send_buffer: float) -> FlowResult:
-    """The event simulation of ``messages`` (see the module docstring)."""
-    # per rank: its open messages per round, and where it is in its rounds
-    todo: list[dict[int, int]] = [defaultdict(int) for _ in range(n)]
-    waiting_on: dict[tuple[int, int], list[int]] = defaultdict(list)  # (rank, round) -> messages
-    for index, message in enumerate(messages):
-        ends = {message.src, message.dst}
-        for rank in ends:
-            todo[rank][message.round] += 1
-        for rank in ends:
-            waiting_on[rank, message.round].append(index)
-    rounds_of = [sorted(rounds) for rounds in todo]
-    position = [0] * n  # index into rounds_of[rank] of the round the rank is at
-    finish = np.zeros(n)
-    events: list[tuple[float, int, int, int]] = []  # (time, order, kind, message)
-    order = 0
-    flowing: list[int] = []
-    started = [False] * len(messages)
+class _EventRun:
+    """The event simulation of messages (see the module docstring): each rank's place in its
+    rounds, the queue of events and the messages flowing with their max-min rates."""
 
-    def current_round(rank: int) -> float:
-        rounds = rounds_of[rank]
-        return rounds[position[rank]] if position[rank] < len(rounds) else float("inf")
+    def __init__(self, n: int, messages: list[_Message], bandwidth: dict[int, float],
+                 send_buffer: float) -> None:
+        self.messages, self.bandwidth, self.send_buffer = messages, bandwidth, send_buffer
+        # per rank: its open messages per round, and where it is in its rounds
+        self.todo: list[dict[int, int]] = [defaultdict(int) for _ in range(n)]
+        self.waiting_on: dict[tuple[int, int], list[int]] = defaultdict(list)  # (rank, round)
+        for index, message in enumerate(messages):
+            ends = {message.src, message.dst}
+            for rank in ends:
+                self.todo[rank][message.round] += 1
+            for rank in ends:
+                self.waiting_on[rank, message.round].append(index)
+        self.rounds_of = [sorted(rounds) for rounds in self.todo]
+        self.position = [0] * n  # index into rounds_of[rank] of the round the rank is at
+        self.finish = np.zeros(n)
+        self.events: list[tuple[float, int, int, int]] = []  # (time, order, kind, message)
+        self.order = 0
+        self.flowing: list[int] = []
+        self.rates: list[float] = []  # of the flowing messages, in their order
+        self.started = [False] * len(messages)
+        self.now = 0.0
 
-    def push(time: float, kind: int, index: int) -> None:
-        nonlocal order
-        heapq.heappush(events, (time, order, kind, index))
-        order += 1
+    def run(self) -> FlowResult:
+        """Every message from the first rounds' to the last event; when each rank finished."""
+        for rank in range(len(self.position)):
+            self._try_start(rank, 0.0)
+        while self.events or self.flowing:
+            self._flow_until(self._horizon())
+            changed = self._settle_flows()
+            changed = self._pop_events() or changed
+            if changed or len(self.rates) != len(self.flowing):
+                self.rates = max_min_rates(
+                    [self.messages[index].links for index in self.flowing], self.bandwidth)
+        return FlowResult(float(self.finish.max(initial=0.0)), self.finish)
 
-    def try_start(rank: int, now: float) -> None:
-        at = current_round(rank)
+    # -- the ranks' rounds ----------------------------------------------------------------------
+
+    def _current_round(self, rank: int) -> float:
+        rounds = self.rounds_of[rank]
+        at = self.position[rank]
+        return rounds[at] if at < len(rounds) else float("inf")
+
+    def _push(self, time: float, kind: int, index: int) -> None:
+        heapq.heappush(self.events, (time, self.order, kind, index))
+        self.order += 1
+
+    def _try_start(self, rank: int, now: float) -> None:
+        """Start the messages of ``rank``'s current round whose other rank is there too."""
+        at = self._current_round(rank)
         if at == float("inf"):
             return
-        for index in waiting_on[rank, int(at)]:
-            message = messages[index]
-            if not started[index] and current_round(message.src) >= message.round \
-                    and current_round(message.dst) >= message.round:
-                started[index] = True
-                push(now + message.latency, _FLOW if message.links else _ARRIVED, index)
+        for index in self.waiting_on[rank, int(at)]:
+            message = self.messages[index]
+            if not self.started[index] and self._current_round(message.src) >= message.round \
+                    and self._current_round(message.dst) >= message.round:
+                self.started[index] = True
+                self._push(now + message.latency, _FLOW if message.links else _ARRIVED, index)
 
-    def done(rank: int, round_index: int, now: float) -> None:
-        todo[rank][round_index] -= 1
-        finish[rank] = max(finish[rank], now)
-        if todo[rank][round_index] == 0 and current_round(rank) == round_index:
-            while position[rank] < len(rounds_of[rank]) and \
-                    todo[rank][rounds_of[rank][position[rank]]] == 0:
+    def _done(self, rank: int, round_index: int, now: float) -> None:
+        """``rank`` is done with one message of ``round_index``; move it on if it was the last."""
+        todo, rounds, position = self.todo[rank], self.rounds_of[rank], self.position
+        todo[round_index] -= 1
+        self.finish[rank] = max(self.finish[rank], now)
+        if todo[round_index] == 0 and self._current_round(rank) == round_index:
+            while position[rank] < len(rounds) and todo[rounds[position[rank]]] == 0:
                 position[rank] += 1
-            try_start(rank, now)
+            self._try_start(rank, now)
 
-    for rank in range(n):
-        try_start(rank, 0.0)
-    now = 0.0
-    rates: list[float] = []
-    while events or flowing:
-        # the next moment something changes: an event, or a flow reaching 0 or the buffer
-        horizon = events[0][0] if events else float("inf")
-        for slot, index in enumerate(flowing):
-            message, rate = messages[index], rates[slot]
+    # -- the clock --------------------------------------------------------------------------------
+
+    def _horizon(self) -> float:
+        """The next moment something changes: an event, or a flow reaching 0 or the buffer."""
+        horizon = self.events[0][0] if self.events else float("inf")
+        for slot, index in enumerate(self.flowing):
+            message, rate = self.messages[index], self.rates[slot]
             if rate <= 0:
                 continue
-            target = send_buffer if not message.sender_done and \
-                message.remaining > send_buffer else 0.0
-            horizon = min(horizon, now + (message.remaining - target) / rate)
-        elapsed = horizon - now
-        for slot, index in enumerate(flowing):
-            messages[index].remaining -= rates[slot] * elapsed
-        now = horizon
+            target = self.send_buffer if not message.sender_done and \
+                message.remaining > self.send_buffer else 0.0
+            horizon = min(horizon, self.now + (message.remaining - target) / rate)
+        return horizon
+
+    def _flow_until(self, horizon: float) -> None:
+        elapsed = horizon - self.now
+        for slot, index in enumerate(self.flowing):
+            self.messages[index].remaining -= self.rates[slot] * elapsed
+        self.now = horizon
+
+    def _settle_flows(self) -> bool:
+        """Senders down to their buffer are done, flows down to 0 arrive; whether any did."""
         changed = False
-        for slot, index in enumerate(list(flowing)):
-            message = messages[index]
+        for slot, index in enumerate(list(self.flowing)):
+            message = self.messages[index]
             # what is left to within a rounding of the clock counts as reached
-            slack = _EPSILON_BYTES + rates[slot] * _EPSILON_SECONDS
-            if not message.sender_done and message.remaining <= send_buffer + slack:
+            slack = _EPSILON_BYTES + self.rates[slot] * _EPSILON_SECONDS
+            if not message.sender_done and message.remaining <= self.send_buffer + slack:
                 message.sender_done = True
-                done(message.src, message.round, now)
+                self._done(message.src, message.round, self.now)
             if message.remaining <= slack:
-                flowing.remove(index)
+                self.flowing.remove(index)
                 changed = True
-                push(now + message.reduction, _ARRIVED, index)
-        while events and events[0][0] <= now:
-            _, _, kind, index = heapq.heappop(events)
-            message = messages[index]
+                self._push(self.now + message.reduction, _ARRIVED, index)
+        return changed
+
+    def _pop_events(self) -> bool:
+        """Handle the events due by now; whether a flow started."""
+        changed = False
+        while self.events and self.events[0][0] <= self.now:
+            _, _, kind, index = heapq.heappop(self.events)
+            message = self.messages[index]
             if kind == _FLOW:
                 message.remaining = message.nbytes
-                flowing.append(index)
+                self.flowing.append(index)
                 changed = True
-                if message.nbytes <= send_buffer:
+                if message.nbytes <= self.send_buffer:
                     message.sender_done = True
-                    done(message.src, message.round, now)
+                    self._done(message.src, message.round, self.now)
             else:  # arrived and reduced (its sender was done by then), or a local reduction
-                done(message.dst, message.round, now)
-        if changed or len(rates) != len(flowing):
-            rates = max_min_rates([messages[index].links for index in flowing], bandwidth)
-    return FlowResult(float(finish.max(initial=0.0)), finish)
+                self._done(message.dst, message.round, self.now)
+        return changed

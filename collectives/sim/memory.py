@@ -21,7 +21,7 @@ against them); a custom schedule's steps and pairs are not known before it runs,
 data is estimated. A run whose estimate exceeds the memory available
 (:func:`available_memory`) is refused before anything is allocated, with the estimate
 (:func:`check_run`); one estimated at no more than :data:`ALWAYS_FITS` is taken to fit without
-reading the memory, so a small run pays about 2 µs for the check.
+reading the memory (``/proc/meminfo``), so a small run's check is arithmetic only.
 """
 
 from __future__ import annotations

@@ -20,7 +20,7 @@ from collectives.sim.trace import SECONDS_TO_US
 from collectives.sim.trace import _track_names as track_names
 
 if TYPE_CHECKING:
-    from collectives.sim.world import WorldResult
+    from collectives.sim.world_result import WorldResult
 
 
 def _slice(name: str, category: str, start: float, seconds: float, pid: int, tid: int,

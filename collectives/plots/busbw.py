@@ -1,7 +1,7 @@
 """busbw against message size, one line per algorithm, from the benchmark's CSV.
 
 :func:`busbw_curves` returns the numbers behind the picture (so a test can check them without
-looking at pixels); :func:`plot_busbw` draws them with matplotlib's Agg backend on a log x axis,
+looking at pixels); :func:`plot_busbw` draws them (:mod:`collectives.plots.figure`) on a log x axis,
 with the per-rank copy bandwidth as a dashed ceiling when the CSV has it, and writes a PNG.
 Rows of several collectives or rank counts in one CSV become separate, labelled lines.
 """
@@ -12,9 +12,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from matplotlib.ticker import FuncFormatter
+
 from collectives.bench.report import read_csv
 from collectives.bench.sizes import format_size
 from collectives.errors import InvalidInputError
+from collectives.plots.figure import new_figure, save
 
 
 @dataclass(frozen=True)
@@ -66,14 +69,9 @@ def busbw_curves(records: list[dict[str, Any]]) -> BusbwPlot:
 
 def plot_busbw(csv_path: str | Path, png_path: str | Path) -> BusbwPlot:
     """Draw the CSV's busbw curves into ``png_path`` and return the numbers drawn."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-    from matplotlib.ticker import FuncFormatter
-
     data = busbw_curves(read_csv(csv_path))
-    figure, axes = plt.subplots(figsize=(7, 4.5))
+    figure = new_figure(7, 4.5)
+    axes = figure.subplots()
     for curve in data.curves:
         axes.plot(curve.sizes, curve.busbw, marker="o", label=curve.label)
     if data.copy_per_rank_gbs is not None:
@@ -86,7 +84,5 @@ def plot_busbw(csv_path: str | Path, png_path: str | Path) -> BusbwPlot:
     axes.set_title(data.title)
     axes.grid(True, which="both", alpha=0.3)
     axes.legend()
-    figure.tight_layout()
-    figure.savefig(png_path, dpi=100)
-    plt.close(figure)
+    save(figure, png_path)
     return data
