@@ -21,7 +21,6 @@ import numpy as np
 
 from collectives.errors import InvalidInputError
 
-
 COLLECTIVES = ("allreduce", "reduce_scatter", "allgather")
 
 
