@@ -91,15 +91,18 @@ def term_bytes(cache: Any) -> dict[str, int]:
     return sizes
 
 
+def is_split(term: Term, variant: str) -> bool:
+    """Whether ``variant`` (one of :data:`VARIANTS`) keeps 1/t of the term on a rank."""
+    if variant == "tensor":
+        return term.split_by_tensor
+    return not (variant == "sequence, inputs kept" and term.gathered)
+
+
 def term_formula(term: Term, variant: str, *, batch: int, seq: int, hidden: int, heads: int,
                  ranks: int) -> Fraction:
     """The term's bytes on one rank in ``variant`` (one of :data:`VARIANTS`)."""
     whole = term.sbh * seq * batch * hidden + term.as2b * heads * seq * seq * batch
-    if variant == "tensor":
-        split = term.split_by_tensor
-    else:
-        split = not (variant == "sequence, inputs kept" and term.gathered)
-    return Fraction(whole, ranks) if split else Fraction(whole)
+    return Fraction(whole, ranks) if is_split(term, variant) else Fraction(whole)
 
 
 def paper_formula(variant: str, *, batch: int, seq: int, hidden: int, heads: int,
