@@ -53,7 +53,7 @@ def _call_lines(reports: Sequence[LayerRankReport], k: int) -> list[str]:
                          _COLLECTIVE_NAMES[record.collective], _shape(record.shape),
                          *sent.values(), formula])
     return [f"  calls per block, in order, and the bytes each rank sent (ring; "
-            f"K = bsh·{ITEMSIZE} = {k})", *_table(rows, {4, 5})]
+            f"K = bsh·{ITEMSIZE} = {k} bytes)", *_table(rows, {4, 5})]
 
 
 def _block_lines(reports: Sequence[LayerRankReport], k: int, hidden: int) -> list[str]:
@@ -90,7 +90,7 @@ def _memory_lines(config: LayerConfig, reports: Sequence[LayerRankReport]) -> li
     n = len(reports)
     sizes = dict(batch=config.batch, seq=config.seq, hidden=config.hidden, heads=config.heads,
                  ranks=n)
-    rows = [["tensor kept", *(cell for v in VARIANTS for cell in (v, "measured"))]]
+    rows = [["kept for backward", *(cell for v in VARIANTS for cell in (v, "measured"))]]
     for term in TERMS:
         row = [term.name]
         for variant in VARIANTS:
