@@ -221,6 +221,24 @@ def test_a_sequence_length_t_does_not_divide_is_refused():
     assert run_simulated(4, program) == [[]] * 4
 
 
+def test_the_layer_refuses_an_input_that_is_not_its_positions():
+    """Given the whole x where it needs its s/t positions (or the reverse), the layer says
+    which shape it expected, before any message."""
+    data = make_layer_data(LayerConfig(batch=1, seq=8, hidden=16, heads=4))
+
+    def program(group):
+        layer = ParallelTransformerLayer.from_full(data.params, 4, group, sequence=True)
+        with pytest.raises(InvalidInputError, match=r"expected x of shape \[b, 2, h\].*"
+                                                    r"got \[1, 8, 16\]"):
+            layer.forward(group, data.x, data.masks)
+        layer = ParallelTransformerLayer.from_full(data.params, 4, group)
+        with pytest.raises(InvalidInputError, match=r"expected x of shape \[b, 8, h\]"):
+            layer.forward(group, data.x[:, :2], data.masks)
+        return group.records
+
+    assert run_simulated(4, program) == [[]] * 4
+
+
 @pytest.mark.parametrize("axis", [0, 1, 2, -1])
 def test_group_reduce_scatter_and_allgather_along_an_axis(axis):
     """reduce_scatter gives rank r the r-th part along ``axis`` of the sum; allgather of those

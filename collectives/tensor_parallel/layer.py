@@ -110,8 +110,13 @@ class ParallelTransformerLayer:
     def forward(self, group: Group, x: np.ndarray,
                 masks: dict[str, np.ndarray]) -> tuple[np.ndarray, LayerCache]:
         """y from x: both [b, s, h] (tensor parallel) or this rank's [b, s/t, h] (sequence)."""
+        seq = masks["mlp.out"].shape[1]
         if self.sequence:
-            check_sequence(masks["mlp.out"].shape[1], group.size)
+            check_sequence(seq, group.size)
+        want = seq // group.size if self.sequence else seq
+        if x.ndim != 3 or x.shape[1] != want:
+            raise InvalidInputError(f"expected x of shape [b, {want}, h] (this rank's positions "
+                                    f"of the {seq} the masks cover), got {list(x.shape)}")
         mine, p = self._my_masks(group, masks), self.keep_prob
         h1 = layer_norm_forward(x, self.norms["ln1.weight"], self.norms["ln1.bias"])
         a, a_cache = self.attention.forward(group, h1, keep=mine["attention.probs"], keep_prob=p)
