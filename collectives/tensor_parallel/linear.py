@@ -16,8 +16,9 @@ X enters and Z leaves as this rank's 1/t of the sequence: the column layer all-g
 and reduce-scatters dX backward, the row layer reduce-scatters Z forward and all-gathers dZ
 backward; the bias b is added to this rank's positions only. The column layer's weight gradient
 needs the whole X: with ``regather=True`` (Korthikanti et al.'s choice) only the slice is saved
-and backward all-gathers it again, one more all-gather of K per block; with ``regather=False``
-the gathered X is saved, t times the memory and no extra message.
+and backward all-gathers it again, one more all-gather per block ((t−1)K/t bytes a rank,
+K = bsh·itemsize); with ``regather=False`` the gathered X is saved, t times the memory and no
+extra message.
 """
 
 from __future__ import annotations
