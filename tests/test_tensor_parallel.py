@@ -391,7 +391,8 @@ def test_importing_the_package_does_not_start_mpi():
 
 def test_block_volume_plot_numbers_equal_the_ring_formula(tmp_path):
     """The plot writes a PNG and its measured bytes per block equal 2(N−1)/N·bsh·8 (inference)
-    and twice that (training), below 2bsh·8 and 4bsh·8."""
+    and twice that (training), below 2bsh·8 and 4bsh·8; the sequence-parallel blocks send the
+    same forward and 5(N−1)/N·bsh·8 per training step (the saved slice gathered again)."""
     from collectives.tensor_parallel.plot import plot_block_volume
 
     path = tmp_path / "volume.png"
@@ -402,4 +403,8 @@ def test_block_volume_plot_numbers_equal_the_ring_formula(tmp_path):
     for block in ("mlp", "attention"):
         assert volume.measured[f"{block} inference"] == [0, 16384, 24576, 28672]
         assert volume.measured[f"{block} training"] == [2 * v for v in [0, 16384, 24576, 28672]]
+        assert volume.sequence[f"{block} inference"] == [0, 16384, 24576, 28672]
+        assert volume.sequence[f"{block} training"] == [5 * v // 2
+                                                        for v in [0, 16384, 24576, 28672]]
+    assert volume.sequence_formula == [0.0, 40960.0, 61440.0, 71680.0]
     assert volume.formula["inference"] == [0.0, 16384.0, 24576.0, 28672.0]

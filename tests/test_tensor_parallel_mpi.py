@@ -39,3 +39,36 @@ def test_blocks_over_mpi_match_the_simulator_and_refuse_split_heads():
     with pytest.raises(InvalidInputError, match="head count divisible by the 3"):
         ParallelAttention.from_full(data.attention, 4, group)
     assert group.records == []
+
+
+@pytest.mark.parallel(2)
+def test_layer_over_mpi_matches_the_simulator_in_every_variant():
+    """On 2 MPI ranks the whole layer, tensor parallel and tensor + sequence parallel, equals
+    the unsplit layer; every call's label, collective, shape and bytes, and the activation bytes
+    each rank keeps, equal the simulated run's; the bytes are (t−1)/t·K per reduce-scatter or
+    all-gather and the memory the paper's formulas; a sequence length 2 does not divide is
+    refused before any message."""
+    from mpi4py import MPI
+
+    from collectives.tensor_parallel.layer_step import LayerConfig, layer_step
+    from collectives.tensor_parallel.memory import paper_formula
+    from collectives.tensor_parallel.mpi_backend import MpiGroup
+
+    config = LayerConfig(batch=2, seq=6, hidden=24, heads=6, keep_prob=0.8)
+    group = MpiGroup(MPI.COMM_WORLD)
+    report = layer_step(group, config)
+    simulated = run_simulated(2, lambda sim_group: layer_step(sim_group, config))[group.rank]
+    k = 2 * 6 * 24 * 8
+    for variant, result in report.variants.items():
+        assert result.matches, (variant, result.worst_error)
+        assert result.records == simulated.variants[variant].records
+        assert result.stored == simulated.variants[variant].stored == paper_formula(
+            variant, batch=2, seq=6, hidden=24, heads=6, ranks=2)
+        for record in result.records:
+            if record.collective != "allreduce":
+                assert record.bytes_sent == k // 2  # (t−1)/t·K at t = 2
+
+    group = MpiGroup(MPI.COMM_WORLD)
+    with pytest.raises(InvalidInputError, match="sequence length divisible by t = 2"):
+        layer_step(group, LayerConfig(seq=5))
+    assert group.records == []

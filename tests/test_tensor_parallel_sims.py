@@ -52,3 +52,33 @@ def test_mpiexec_run_prints_the_simulator_figures():
     assert completed.returncode == 0, completed.stderr
     assert "run: mpiexec, 4 processes" in completed.stdout
     assert _without_run_line(completed.stdout) == _without_run_line(GOLDEN.read_text())
+
+
+def test_golden_output_shows_both_variants_of_the_layer():
+    """The golden layer section says every variant equals the unsplit layer; per block, forward,
+    both variants send 2(t−1)/t·K = 24576 bytes a rank (K = bsh·8 = 16384 at t = 4), training
+    49152 (tensor, inputs kept) and 61440 (re-gathered); each rank keeps 35328, 19968 and 26112
+    activation bytes, measured and by the paper's formulas."""
+    golden = GOLDEN.read_text()
+    assert ("equal the unsplit layer's: tensor yes, sequence yes, sequence, inputs kept yes"
+            in golden)
+    blocks = {tuple(line.split()[:-5]): line.split()[-5:] for line in golden.splitlines()
+              if line.strip().startswith(("tensor ", "sequence")) and "(fwd" in line}
+    assert blocks == {
+        ("tensor", "inference", "(fwd)"): ["24576", "24576", "2(t−1)/t·K", "=", "24576"],
+        ("tensor", "training", "(fwd", "+", "bwd)"): ["49152", "49152", "4(t−1)/t·K", "=",
+                                                      "49152"],
+        ("sequence", "inference", "(fwd)"): ["24576", "24576", "2(t−1)/t·K", "=", "24576"],
+        ("sequence", "training", "(fwd", "+", "bwd)"): ["61440", "61440", "5(t−1)/t·K", "=",
+                                                        "61440"],
+        ("sequence,", "inputs", "kept", "inference", "(fwd)"): ["24576", "24576", "2(t−1)/t·K",
+                                                                "=", "24576"],
+        ("sequence,", "inputs", "kept", "training", "(fwd", "+", "bwd)"): [
+            "49152", "49152", "4(t−1)/t·K", "=", "49152"],
+    }
+    totals = next(line for line in golden.splitlines() if "all arrays kept" in line).split()
+    assert totals[3:] == ["sum", "=", "35328", "35328", "sum", "=", "19968", "19968", "sum", "=",
+                          "26112", "26112"]
+    assert "sbh(10 + 24/t + 5as/ht) = 35328" in golden
+    assert "(sbh/t)(34 + 5as/h) = 19968" in golden
+    assert "(sbh/t)(34 + 5as/h) + 4sbh(t − 1)/t = 26112" in golden

@@ -55,7 +55,8 @@ CAPTIONS: dict[str, str] = {
                                     "rank 2 send 2K, the leaves K.",
     "tensor_parallel_volume.png": "Bytes each rank sends per tensor-parallel block against N, "
                                   "inference and training, measured on the simulator beside "
-                                  "2(N-1)/N*bsh*itemsize and the textbook 2bsh and 4bsh.",
+                                  "2(N-1)/N*bsh*itemsize and the textbook 2bsh and 4bsh; the "
+                                  "sequence-parallel blocks beside them (hollow markers).",
 }
 
 

@@ -7,7 +7,9 @@ computes their softmax attention with no communication; the fused shard is
 (H/N heads) → context [b, s, h/N] × [h/N, h] → [b, s, h].
 
 Cost: one all-reduce of [b, s, h] forward (g), one backward (f); with the ring algorithm each
-moves 2(N−1)/N·bsh elements per rank. Needs N to divide the head count H.
+moves 2(N−1)/N·bsh elements per rank. Needs N to divide the head count H. With
+``sequence=True`` X and the output are this rank's s/N positions and each all-reduce becomes
+an all-gather and a reduce-scatter (see :mod:`~collectives.tensor_parallel.linear`).
 """
 
 from __future__ import annotations
@@ -43,7 +45,7 @@ def shard_attention_params(params: Params, heads: int, size: int, rank: int) -> 
 class ParallelAttentionCache:
     """One rank's saved activations."""
 
-    x: np.ndarray
+    x: np.ndarray  #: what the QKV layer saved: X, or this rank's slice of it
     heads: HeadsCache
     context: np.ndarray  #: this rank's heads' output, [b, s, h/N]
 
@@ -59,11 +61,14 @@ class ParallelAttention:
 
     @classmethod
     def from_full(cls, params: Params, heads: int, group: Group, *, causal: bool = False,
-                  block: str = "attention") -> ParallelAttention:
-        """This rank's block cut from the full parameters of an H-head attention."""
+                  block: str = "attention", sequence: bool = False,
+                  regather: bool = True) -> ParallelAttention:
+        """This rank's block cut from the full parameters of an H-head attention (``sequence``:
+        taking and giving this rank's slice of the sequence)."""
         shard = shard_attention_params(params, heads, group.size, group.rank)
-        return cls(ColumnParallelLinear(shard["qkv.weight"], shard["qkv.bias"], block),
-                   RowParallelLinear(shard["proj.weight"], shard["proj.bias"], block),
+        return cls(ColumnParallelLinear(shard["qkv.weight"], shard["qkv.bias"], block,
+                                        sequence, regather),
+                   RowParallelLinear(shard["proj.weight"], shard["proj.bias"], block, sequence),
                    heads // group.size, causal)
 
     def parameters(self) -> Params:
@@ -71,12 +76,17 @@ class ParallelAttention:
         return {f"{name}.{key}": value for name, layer in (("qkv", self.qkv), ("proj", self.proj))
                 for key, value in layer.parameters().items()}
 
-    def forward(self, group: Group, x: np.ndarray) -> tuple[np.ndarray, ParallelAttentionCache]:
-        """The block's output (whole, on every rank) from the replicated X; one all-reduce."""
-        q, k, v = np.split(self.qkv.forward(group, x), 3, axis=-1)
-        context, heads_cache = attention_heads_forward(q, k, v, self.heads, causal=self.causal)
+    def forward(self, group: Group, x: np.ndarray, *, keep: np.ndarray | None = None,
+                keep_prob: float = 1.0) -> tuple[np.ndarray, ParallelAttentionCache]:
+        """The block's output (whole on every rank, or this rank's slice) from X (replicated,
+        or this rank's slice); one all-reduce. ``keep``: this rank's heads' dropout mask on the
+        attention probabilities, [b, H/N, s, s]."""
+        qkv, saved = self.qkv.forward(group, x)
+        q, k, v = np.split(qkv, 3, axis=-1)
+        context, heads_cache = attention_heads_forward(q, k, v, self.heads, causal=self.causal,
+                                                       keep=keep, keep_prob=keep_prob)
         out = self.proj.forward(group, context)
-        return out, ParallelAttentionCache(x, heads_cache, context)
+        return out, ParallelAttentionCache(saved, heads_cache, context)
 
     def backward(self, group: Group, cache: ParallelAttentionCache,
                  d_out: np.ndarray) -> tuple[np.ndarray, Grads]:

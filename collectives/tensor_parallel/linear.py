@@ -10,6 +10,15 @@
 Each costs one all-reduce of its replicated side (X for the column layer, Z for the row layer):
 the column layer's backward, the row layer's forward. Gradients are returned under the names of
 :meth:`parameters`, and are those of the rank's shard.
+
+With ``sequence=True`` (sequence parallelism, see :mod:`~collectives.tensor_parallel.operators`)
+X enters and Z leaves as this rank's 1/t of the sequence: the column layer all-gathers X forward
+and reduce-scatters dX backward, the row layer reduce-scatters Z forward and all-gathers dZ
+backward; the bias b is added to this rank's positions only. The column layer's weight gradient
+needs the whole X: with ``regather=True`` (Korthikanti et al.'s choice) only the slice is saved
+and backward all-gathers it again, one more all-gather per block ((t−1)K/t bytes a rank,
+K = bsh·itemsize); with ``regather=False`` the gathered X is saved, t times the memory and no
+extra message.
 """
 
 from __future__ import annotations
@@ -19,7 +28,13 @@ from dataclasses import dataclass
 import numpy as np
 
 from collectives.tensor_parallel.group import Group
-from collectives.tensor_parallel.operators import f_backward, f_forward, g_backward, g_forward
+from collectives.tensor_parallel.operators import (
+    f_backward,
+    f_forward,
+    f_regather,
+    g_backward,
+    g_forward,
+)
 
 Grads = dict[str, np.ndarray]
 
@@ -41,19 +56,28 @@ class ColumnParallelLinear:
     weight: np.ndarray  #: [h_in, h_out/N]
     bias: np.ndarray  #: [h_out/N]
     block: str  #: names the all-reduces in the group's log
+    sequence: bool = False  #: X arrives as this rank's slice of the sequence
+    regather: bool = True  #: (sequence) save the slice and all-gather it again in backward
 
     def parameters(self) -> dict[str, np.ndarray]:
         """This rank's parameters by name."""
         return {"weight": self.weight, "bias": self.bias}
 
-    def forward(self, group: Group, x: np.ndarray) -> np.ndarray:
-        """Y_r from the replicated X ([..., h_in] -> [..., h_out/N]); no communication."""
-        return f_forward(group, x, self.block) @ self.weight + self.bias
+    def forward(self, group: Group, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Y_r ([..., h_in] -> [..., h_out/N]) and the input backward needs (X, or its slice).
 
-    def backward(self, group: Group, x: np.ndarray, dy: np.ndarray) -> tuple[np.ndarray, Grads]:
-        """dX (all-reduced by f, so whole on every rank) and this rank's weight gradients."""
+        No communication for a replicated X; an all-gather for a slice of the sequence.
+        """
+        whole = f_forward(group, x, self.block, self.sequence)
+        saved = x if self.sequence and self.regather else whole
+        return whole @ self.weight + self.bias, saved
+
+    def backward(self, group: Group, saved: np.ndarray,
+                 dy: np.ndarray) -> tuple[np.ndarray, Grads]:
+        """dX (all-reduced by f, or this rank's slice of it) and this rank's weight gradients."""
+        x = f_regather(group, saved, self.block) if self.sequence and self.regather else saved
         grads = {"weight": weight_grad(x, dy), "bias": bias_grad(dy)}
-        return f_backward(group, dy @ self.weight.T, self.block), grads
+        return f_backward(group, dy @ self.weight.T, self.block, self.sequence), grads
 
 
 @dataclass
@@ -63,17 +87,20 @@ class RowParallelLinear:
     weight: np.ndarray  #: [h_in/N, h_out]
     bias: np.ndarray  #: [h_out], the same on every rank
     block: str
+    sequence: bool = False  #: Z leaves as this rank's slice of the sequence
 
     def parameters(self) -> dict[str, np.ndarray]:
         """This rank's parameters by name."""
         return {"weight": self.weight, "bias": self.bias}
 
     def forward(self, group: Group, y: np.ndarray) -> np.ndarray:
-        """Z from this rank's Y_r ([..., h_in/N] -> [..., h_out]); one all-reduce (g)."""
-        return g_forward(group, y @ self.weight, self.block) + self.bias
+        """Z (or its slice) from this rank's Y_r ([..., h_in/N] -> [..., h_out]); one all-reduce
+        (or reduce-scatter): g."""
+        return g_forward(group, y @ self.weight, self.block, self.sequence) + self.bias
 
     def backward(self, group: Group, y: np.ndarray, dz: np.ndarray) -> tuple[np.ndarray, Grads]:
-        """dY_r (this rank's columns only) and this rank's weight gradients; no communication."""
-        dz = g_backward(group, dz, self.block)
+        """dY_r (this rank's columns only) and this rank's weight gradients; no communication
+        (sequence: an all-gather of dZ, after which the bias gradient is whole)."""
+        dz = g_backward(group, dz, self.block, self.sequence)
         grads = {"weight": weight_grad(y, dz), "bias": bias_grad(dz)}
         return dz @ self.weight.T, grads

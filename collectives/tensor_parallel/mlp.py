@@ -7,7 +7,9 @@ is the other all-reduce (f). Shapes per rank: [b, s, h] × [h, 4h/N] → [b, s, 
 [4h/N, h] → [b, s, h].
 
 Cost: one all-reduce of [b, s, h] forward, one backward; with the ring algorithm each moves
-2(N−1)/N·bsh elements per rank. Needs N to divide the hidden size 4h.
+2(N−1)/N·bsh elements per rank. Needs N to divide the hidden size 4h. With ``sequence=True`` X
+and Z are this rank's s/N positions and each all-reduce becomes an all-gather and a
+reduce-scatter (see :mod:`~collectives.tensor_parallel.linear`).
 """
 
 from __future__ import annotations
@@ -39,7 +41,7 @@ def shard_mlp_params(params: Params, size: int, rank: int) -> Params:
 class ParallelMLPCache:
     """One rank's saved activations."""
 
-    x: np.ndarray
+    x: np.ndarray  #: what fc1 saved: X, or this rank's slice of it
     pre: np.ndarray  #: X·A_r + a_r, [b, s, 4h/N]
     act: np.ndarray  #: Y_r = GeLU(pre)
 
@@ -52,11 +54,14 @@ class ParallelMLP:
     fc2: RowParallelLinear
 
     @classmethod
-    def from_full(cls, params: Params, group: Group, block: str = "mlp") -> ParallelMLP:
-        """This rank's block cut from the full parameters."""
+    def from_full(cls, params: Params, group: Group, block: str = "mlp", *,
+                  sequence: bool = False, regather: bool = True) -> ParallelMLP:
+        """This rank's block cut from the full parameters (``sequence``: taking and giving this
+        rank's slice of the sequence)."""
         shard = shard_mlp_params(params, group.size, group.rank)
-        return cls(ColumnParallelLinear(shard["fc1.weight"], shard["fc1.bias"], block),
-                   RowParallelLinear(shard["fc2.weight"], shard["fc2.bias"], block))
+        return cls(ColumnParallelLinear(shard["fc1.weight"], shard["fc1.bias"], block,
+                                        sequence, regather),
+                   RowParallelLinear(shard["fc2.weight"], shard["fc2.bias"], block, sequence))
 
     def parameters(self) -> Params:
         """This rank's parameters by name."""
@@ -64,10 +69,11 @@ class ParallelMLP:
                 for key, value in layer.parameters().items()}
 
     def forward(self, group: Group, x: np.ndarray) -> tuple[np.ndarray, ParallelMLPCache]:
-        """Z (whole, on every rank) from the replicated X; one all-reduce."""
-        pre = self.fc1.forward(group, x)
+        """Z (whole on every rank, or this rank's slice) from X (replicated, or this rank's
+        slice); one all-reduce."""
+        pre, saved = self.fc1.forward(group, x)
         act = gelu(pre)
-        return self.fc2.forward(group, act), ParallelMLPCache(x, pre, act)
+        return self.fc2.forward(group, act), ParallelMLPCache(saved, pre, act)
 
     def backward(self, group: Group, cache: ParallelMLPCache,
                  dz: np.ndarray) -> tuple[np.ndarray, Grads]:

@@ -7,7 +7,8 @@ Parameters are dicts of float64 arrays under the names the parallel blocks use:
 - Attention: ``qkv.weight`` [W_Q | W_K | W_V] [h, 3h], ``qkv.bias`` [3h], ``proj.weight`` W_O
   [h, h], ``proj.bias`` [h]; out = softmax(Q·Kᵀ/√d)·V·W_O + b_O per head. 4h² + 4h parameters.
 
-No layer norm, dropout or residual: the blocks are the parts that tensor parallelism splits.
+No layer norm, dropout or residual here: the blocks are the parts that tensor parallelism
+splits (the whole transformer layer around them is :mod:`~collectives.tensor_parallel.layer`).
 """
 
 from __future__ import annotations
@@ -92,13 +93,16 @@ class AttentionCache:
     context: np.ndarray  #: the heads' output, [b, s, h]
 
 
-def attention_forward(params: Params, x: np.ndarray, heads: int, *,
-                      causal: bool = False) -> tuple[np.ndarray, AttentionCache]:
-    """softmax(Q·Kᵀ/√d)·V per head, then the output projection."""
+def attention_forward(params: Params, x: np.ndarray, heads: int, *, causal: bool = False,
+                      keep: np.ndarray | None = None,
+                      keep_prob: float = 1.0) -> tuple[np.ndarray, AttentionCache]:
+    """softmax(Q·Kᵀ/√d)·V per head (probabilities dropped out where ``keep``, [b, H, s, s], is
+    False), then the output projection."""
     check_heads(x.shape[-1], heads)
     qkv = x @ params["qkv.weight"] + params["qkv.bias"]
     q, k, v = np.split(qkv, 3, axis=-1)
-    context, heads_cache = attention_heads_forward(q, k, v, heads, causal=causal)
+    context, heads_cache = attention_heads_forward(q, k, v, heads, causal=causal, keep=keep,
+                                                   keep_prob=keep_prob)
     out = context @ params["proj.weight"] + params["proj.bias"]
     return out, AttentionCache(x, heads_cache, context)
 

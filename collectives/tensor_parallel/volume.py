@@ -8,6 +8,11 @@ Communication, for activations of shape [b, s, h] on N ranks:
   per all-reduce: 2bsh per block for inference (g forward) and 4bsh for training (g forward,
   f backward).
 
+Under sequence parallelism each all-reduce becomes a reduce-scatter and an all-gather along the
+sequence, each sending (N−1)/N·K per rank with the ring algorithm, so a block moves the same
+bytes as under tensor parallelism; re-gathering a block's saved 1/N input in backward adds one
+all-gather (:data:`HALF_CALLS_PER_BLOCK` counts them in units of (N−1)/N·K).
+
 Parameters of an n-layer decoder with vocabulary V: n(12h² + 13h) + Vh. Per layer: attention
 4h² + 4h, MLP (hidden 4h) 8h² + 5h, two layer norms 4h; embeddings Vh. Split over N ranks
 (Megatron-LM: the four weight matrices and the column-parallel biases split, the embedding split
@@ -25,6 +30,13 @@ from collectives.spec import Problem
 
 ALLREDUCES_PER_BLOCK = {"inference": 1, "training": 2}
 
+#: reduce-scatters + all-gathers per block (an all-reduce counts two), per variant and mode
+HALF_CALLS_PER_BLOCK = {
+    "tensor": {"inference": 2, "training": 4},
+    "sequence": {"inference": 2, "training": 5},  # + the all-gather of the saved 1/N input
+    "sequence, inputs kept": {"inference": 2, "training": 4},
+}
+
 
 def ring_allreduce_bytes(count: int, ranks: int, itemsize: int) -> np.ndarray:
     """Exact bytes each rank sends in one ring all-reduce of ``count`` elements."""
@@ -35,6 +47,23 @@ def ring_allreduce_bytes(count: int, ranks: int, itemsize: int) -> np.ndarray:
 def ring_formula_bytes(count: int, ranks: int, itemsize: int) -> float:
     """2(N−1)/N · count · itemsize: bytes per rank per ring all-reduce when N divides count."""
     return 2 * (ranks - 1) / ranks * count * itemsize
+
+
+def ring_half_formula_bytes(count: int, ranks: int, itemsize: int) -> float:
+    """(N−1)/N · count · itemsize: bytes per rank per ring reduce-scatter of ``count`` elements
+    (or all-gather into ``count``) when N divides count."""
+    return (ranks - 1) / ranks * count * itemsize
+
+
+def ring_collective_bytes(collective: str, count: int, ranks: int, itemsize: int) -> np.ndarray:
+    """Exact bytes each rank sends in one ring ``collective`` whose whole tensor has ``count``
+    elements (an all-reduce's buffer, a reduce-scatter's input, an all-gather's output)."""
+    if collective == "allreduce":
+        return ring_allreduce_bytes(count, ranks, itemsize)
+    block = (count // ranks,)
+    problem = Problem(collective, ranks, block, np.dtype(f"f{itemsize}"),
+                      op=resolve_op("sum") if collective == "reduce_scatter" else None)
+    return reference_cost(problem, "ring").bytes_sent
 
 
 def block_volume_elements(batch: int, seq: int, hidden: int, mode: str) -> int:
