@@ -16,12 +16,13 @@ correctness argument; :func:`reach` lets a test check it).
 aligned range of p >> s *home units*: of the two halves of a group, the one holding the lower
 rank gets the lower half of the range. Rank r's home ``home(r)`` is the unit it holds alone after
 the reduce-scatter. The reduce-scatter is then recursive halving in home space with swing peers:
-at step s a rank holds the aligned block of ``2·half`` units around its home (half = p >> (s+1)),
-keeps the half around its home and sends the other half, which is the block of its peer's half
-of the group, so each step halves what is held (:func:`collectives.halving_doubling.halving_ranges`).
-The all-gather runs the steps backwards, s = L - 1, ..., 0: at its step t = L - 1 - s a rank sends
-the aligned block of 2**t units around its home to ``peer(r, s)`` and receives the peer's, the
-other half of the next aligned block (:func:`collectives.halving_doubling.doubling_ranges`).
+at step s a rank holds the aligned block of ``2·half`` units around its home (half =
+p >> (s + 1)), keeps the half around its home and sends the other half, which is the block of
+its peer's half of the group, so each step halves what is held
+(:func:`collectives.halving_doubling.halving_ranges`). The all-gather runs the steps backwards,
+s = L - 1, ..., 0: at its step t = L - 1 - s a rank sends the aligned block of 2**t units around
+its home to ``peer(r, s)`` and receives the peer's, the other half of the next aligned block
+(:func:`collectives.halving_doubling.doubling_ranges`).
 
 **Latency form.** Whole buffers over the same peers, in the all-gather's order (s = L - 1 first):
 after step s the ranks of each group R(r, s) hold the combination of that group's inputs. Run

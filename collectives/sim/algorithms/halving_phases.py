@@ -98,7 +98,6 @@ def peer_doubling_pass(real: np.ndarray, homes: np.ndarray, partners: list[np.nd
     """Recursive doubling with given partners: survivor i (rank ``real[i]``, home unit
     ``homes[i]``) sends, at step t, the aligned block of 2**t units it holds to survivor
     ``partners[t][i]``, whose home lies in the other half of the next aligned block."""
-    pof2 = len(offsets) - 1
     for step, partner in enumerate(partners):
         held, _, size = doubling_ranges(homes, step)
         start, length = block_elements(offsets, held, size)
