@@ -4,8 +4,10 @@ halving pass, a doubling pass, a gather and a whole-buffer exchange.
 Each is the per-rank mirror of the simulator's piece of the same name
 (:mod:`collectives.sim.algorithms.halving_phases`), over the same index math
 (:mod:`collectives.halving_doubling`), so every rank sends every peer the simulator's bytes.
-Reductions keep the lower rank's data on the left, as the simulator's do; what arrives is
-received into the call's one scratch buffer and reduced in place.
+Reductions keep the lower rank's data on the left, as the simulator's do (``peer_exchange`` takes
+the order of each step instead); what arrives is received into the call's one scratch buffer and
+reduced in place. The halving, doubling and exchange each have a ``peer_`` form that takes every
+step's partner instead of the XOR partner (Swing's, :mod:`collectives.swing`).
 """
 
 from __future__ import annotations

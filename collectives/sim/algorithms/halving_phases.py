@@ -2,8 +2,11 @@
 halving pass, a doubling pass, a gather and a whole-buffer exchange, over the index math of
 :mod:`collectives.halving_doubling` (which says what every rank holds at every step).
 
-Every reduction keeps the lower rank's data on the left (``REDUCE_SOURCE_FIRST`` when the source
-is the lower rank), so the partners of a whole-buffer exchange compute the very same bits.
+The halving, doubling and exchange passes each have a ``peer_`` form that takes every step's
+partners instead of the XOR partners (Swing's, :mod:`collectives.swing`). Every reduction keeps
+the lower rank's data on the left (``REDUCE_SOURCE_FIRST`` when the source is the lower rank), so
+the partners of a whole-buffer exchange compute the very same bits; ``peer_exchange_pass`` takes
+the order of each step instead.
 """
 
 from __future__ import annotations
@@ -133,12 +136,13 @@ def exchange_pass(ranks: int, length: int, label: str) -> Iterator[Step]:
     yield from peer_exchange_pass(real, partners, lower, length, label)
 
 
-def peer_exchange_pass(real: np.ndarray, partners: list[np.ndarray], source_first: list[
-        np.ndarray], length: int, label: str) -> Iterator[Step]:
+def peer_exchange_pass(real: np.ndarray, partners: list[np.ndarray],
+                       source_first: list[np.ndarray], length: int,
+                       label: str) -> Iterator[Step]:
     """Whole-buffer exchanges with given partners: at step t survivor i (rank ``real[i]``) and
     survivor ``partners[t][i]`` swap elements ``[0, length)`` and each reduces the other's in,
     the sender's data on the left where ``source_first[t][i]``. Both partners compute the same
-    bits when the two masks of a pair disagree."""
+    bits when the masks of the two ends of a pair differ."""
     for step, (partner, first) in enumerate(zip(partners, source_first, strict=True)):
         action = np.where(first, Action.REDUCE_SOURCE_FIRST, Action.REDUCE)
         yield Step(src=real, dst=real[partner], src_start=0, dst_start=0, length=length,
