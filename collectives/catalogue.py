@@ -133,6 +133,12 @@ _ALGORITHMS: tuple[AlgorithmInfo, ...] = (
     AlgorithmInfo("allreduce", "rabenseifner",
                   "recursive-halving reduce-scatter then recursive-doubling all-gather",
                   keeps_rank_order=False),
+    AlgorithmInfo("allreduce", "swing",
+                  "reduce-scatter then all-gather with peers r ± 1, 3, 5, 11, ... (Swing); fold "
+                  "for other N", keeps_rank_order=False),
+    AlgorithmInfo("allreduce", "swing_latency",
+                  "lg N whole-buffer exchanges with peers r ± 1, 3, 5, 11, ... (Swing); fold for "
+                  "other N", keeps_rank_order=False),
     AlgorithmInfo("alltoall", "pairwise", "N - 1 steps; at step s rank r sends to r + s"),
     AlgorithmInfo("alltoall", "bruck",
                   "ceil(lg N) steps; at step k the blocks whose distance has bit k go 2^k on"),

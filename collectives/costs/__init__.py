@@ -11,9 +11,11 @@ connected links when N divides the count. Rows the table lacks are composed of r
 binomial reduce-scatter is a binomial reduce of K then a binomial scatter; a non-commutative
 binomial reduce to a root other than 0 adds one hop of K. The recursive halving and doubling rows
 extend to any N with the fold's steps and to uneven chunks with each step's largest message,
-exactly (:mod:`collectives.costs.halving`). Bruck all-to-all is exact for any N (its blocks are
-``sum(popcount(i), i < N)`` in all, the table's ``(K/2) lg N`` for N = 2**k); the pipelined rows
-(chain broadcast, double binary tree) are exact when S, resp. 2S, divides the count.
+exactly (:mod:`collectives.costs.halving`); Swing's two all-reduces are Rabenseifner's and
+recursive doubling's rows with other peers and, for the first, other home chunks. Bruck
+all-to-all is exact for any N (its blocks are ``sum(popcount(i), i < N)`` in all, the table's
+``(K/2) lg N`` for N = 2**k); the pipelined rows (chain broadcast, double binary tree) are exact
+when S, resp. 2S, divides the count.
 """
 
 from __future__ import annotations

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from collectives import double_tree
+from collectives import double_tree, swing
 from collectives.costs import halving, tree_bytes
 from collectives.costs.reference import ReferenceCost, cost, share
 from collectives.partition import chunk_counts
@@ -54,6 +54,17 @@ def double_binary_tree(problem: Problem) -> ReferenceCost:
 def recursive_doubling(problem: Problem) -> ReferenceCost:
     """L steps of K, sent and reduced: survivors send L·K; each even rank below 2·rem K (the
     fold) alone, reduced at its partner; the odd ranks below 2·rem K more (the unfold)."""
+    return _whole_buffer_exchanges(problem)
+
+
+@cost("allreduce", "swing_latency")
+def swing_latency(problem: Problem) -> ReferenceCost:
+    """Recursive doubling's figures: L whole-buffer exchanges, only with other peers."""
+    return _whole_buffer_exchanges(problem)
+
+
+def _whole_buffer_exchanges(problem: Problem) -> ReferenceCost:
+    """Fold, L steps in which every survivor sends and reduces K, unfold."""
     k = problem.nbytes
     _, rem, lg = halving.pof2_rem_steps(problem.ranks)
     sent = np.full(problem.ranks, lg * k, dtype=np.int64)
@@ -69,9 +80,25 @@ def rabenseifner(problem: Problem) -> ReferenceCost:
     """Survivors send their halving and doubling elements, 2K(p - 1)/p when p divides the count;
     each even rank below 2·rem K (the fold); the odd ranks below 2·rem K more (the unfold).
     Doubling step t takes as long as the first 2**t chunks."""
+    return _halving_then_doubling(problem, None)
+
+
+@cost("allreduce", "swing")
+def swing_bandwidth(problem: Problem) -> ReferenceCost:
+    """Rabenseifner's figures with each survivor's home chunk the swing home
+    (:func:`collectives.swing.home`) instead of its bit-reversed newrank: the same steps and
+    path, and where the chunks are uneven, other bytes per rank."""
+    pof2 = halving.pof2_rem_steps(problem.ranks)[0]
+    return _halving_then_doubling(problem, swing.homes(pof2))
+
+
+def _halving_then_doubling(problem: Problem, homes: np.ndarray | None) -> ReferenceCost:
+    """Fold, a halving reduce-scatter and a doubling all-gather over p chunks (survivor i's home
+    chunk ``homes[i]``, Rabenseifner's by default), unfold."""
     k = problem.nbytes
     _, rem, lg = halving.pof2_rem_steps(problem.ranks)
-    halving_elements, doubling_elements = halving.survivor_elements(problem.count, problem.ranks)
+    halving_elements, doubling_elements = halving.survivor_elements(problem.count, problem.ranks,
+                                                                    homes)
     sent = (halving_elements + doubling_elements) * problem.itemsize
     halving.fold_in(problem, sent)
     halving.fold_out(problem, sent)

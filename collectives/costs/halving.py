@@ -32,15 +32,18 @@ def aligned_block(offsets: np.ndarray, unit: int, size: int) -> int:
     return int(offsets[first + size] - offsets[first])
 
 
-def survivor_elements(count: int, ranks: int) -> tuple[np.ndarray, np.ndarray]:
-    """Rabenseifner's p chunks, per real rank: elements sent in the halving (count - c[home]: all
-    but the home chunk) and in the doubling (the aligned blocks of 1, 2, ..., p/2 chunks around
-    the home chunk)."""
+def survivor_elements(count: int, ranks: int,
+                      homes: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """p chunks, per real rank: elements sent in the halving (count - c[home]: all but the home
+    chunk) and in the doubling (the aligned blocks of 1, 2, ..., p/2 chunks around the home
+    chunk). ``homes[i]`` is survivor i's home chunk: Rabenseifner's bit-reversed i by default."""
     pof2, _, lg = pof2_rem_steps(ranks)
     offsets = chunk_offsets(count, pof2)
+    if homes is None:
+        homes = home_unit(np.arange(pof2, dtype=np.int64), pof2, REVERSED)
     halving, doubling = np.zeros(ranks, dtype=np.int64), np.zeros(ranks, dtype=np.int64)
     for newrank in range(pof2):
-        home, rank = home_unit(newrank, pof2, REVERSED), survivor_rank(newrank, ranks)
+        home, rank = int(homes[newrank]), survivor_rank(newrank, ranks)
         halving[rank] = count - aligned_block(offsets, home, 1)
         doubling[rank] = sum(aligned_block(offsets, home, 1 << t) for t in range(lg))
     return halving, doubling

@@ -4,8 +4,10 @@ halving pass, a doubling pass, a gather and a whole-buffer exchange.
 Each is the per-rank mirror of the simulator's piece of the same name
 (:mod:`collectives.sim.algorithms.halving_phases`), over the same index math
 (:mod:`collectives.halving_doubling`), so every rank sends every peer the simulator's bytes.
-Reductions keep the lower rank's data on the left, as the simulator's do; what arrives is
-received into the call's one scratch buffer and reduced in place.
+Reductions keep the lower rank's data on the left, as the simulator's do (``peer_exchange`` takes
+the order of each step instead); what arrives is received into the call's one scratch buffer and
+reduced in place. The halving, doubling and exchange each have a ``peer_`` form that takes every
+step's partner instead of the XOR partner (Swing's, :mod:`collectives.swing`).
 """
 
 from __future__ import annotations
@@ -67,14 +69,24 @@ def halving(call: Call, offsets: np.ndarray, order: str, newrank: int) -> None:
     """lg p steps of recursive halving over the p units bounded by ``offsets``: send the half
     not kept to the partner, receive its copy of the half kept and reduce it in."""
     pof2 = len(offsets) - 1
+    home = home_unit(newrank, pof2, order)
+    partners = [survivor_rank(home_unit(home ^ (pof2 >> (step + 1)), pof2, order), call.size)
+                for step in range(steps_of(pof2))]
+    peer_halving(call, offsets, home, partners)
+
+
+def peer_halving(call: Call, offsets: np.ndarray, home: int, partners: list[int]) -> None:
+    """Recursive halving with given partners (real ranks, one per step): at step t send the
+    half of the aligned block held that does not hold ``home`` to ``partners[t]``, receive its
+    copy of the half kept and reduce it in."""
+    pof2 = len(offsets) - 1
     if pof2 == 1:
         return
-    work, home = call.work, home_unit(newrank, pof2, order)
+    work = call.work
     first_kept, _, first_half = halving_ranges(home, 0, pof2)  # the largest range received
     incoming = call.scratch(int(block_elements(offsets, first_kept, first_half)[1]))
-    for step in range(steps_of(pof2)):
+    for step, partner in enumerate(partners):
         kept, sent, half = halving_ranges(home, step, pof2)
-        partner = survivor_rank(home_unit(home ^ half, pof2, order), call.size)
         mine = work[_span(offsets, kept, half)]
         received = incoming[:len(mine)]
         call.transport.sendrecv(work[_span(offsets, sent, half)], partner, received, partner)
@@ -86,9 +98,17 @@ def doubling(call: Call, offsets: np.ndarray, order: str, newrank: int) -> None:
     aligned block held to the partner and receive its block in place."""
     pof2 = len(offsets) - 1
     home = home_unit(newrank, pof2, order)
-    for step in range(steps_of(pof2)):
+    partners = [survivor_rank(home_unit(home ^ (1 << step), pof2, order), call.size)
+                for step in range(steps_of(pof2))]
+    peer_doubling(call, offsets, home, partners)
+
+
+def peer_doubling(call: Call, offsets: np.ndarray, home: int, partners: list[int]) -> None:
+    """Recursive doubling with given partners (real ranks, one per step): at step t send the
+    aligned block of 2**t units around ``home`` to ``partners[t]`` and receive its block, the
+    other half of the next aligned block, in place."""
+    for step, partner in enumerate(partners):
         held, received, size = doubling_ranges(home, step)
-        partner = survivor_rank(home_unit(home ^ size, pof2, order), call.size)
         call.transport.sendrecv(call.work[_span(offsets, held, size)], partner,
                                 call.work[_span(offsets, received, size)], partner)
 
@@ -112,9 +132,18 @@ def gather(call: Call, offsets: np.ndarray, home: int, target: int,
 def exchange(call: Call, length: int, newrank: int) -> None:
     """lg p steps of whole-buffer recursive doubling: swap ``work[:length]`` with survivor
     ``newrank ^ 2**t`` and reduce its copy in, the lower rank's data on the left."""
+    partners = [survivor_rank(newrank ^ (1 << step), call.size)
+                for step in range(steps_of(largest_power_of_two(call.size)))]
+    peer_exchange(call, length, partners, [partner < call.rank for partner in partners])
+
+
+def peer_exchange(call: Call, length: int, partners: list[int],
+                  partner_first: list[bool]) -> None:
+    """Whole-buffer exchanges with given partners (real ranks, one per step): swap
+    ``work[:length]`` with ``partners[t]`` and reduce its copy in, on the left where
+    ``partner_first[t]``."""
     data = call.work[:length]
     incoming = call.scratch(length)
-    for step in range(steps_of(largest_power_of_two(call.size))):
-        partner = survivor_rank(newrank ^ (1 << step), call.size)
+    for partner, first in zip(partners, partner_first, strict=True):
         call.transport.sendrecv(data, partner, incoming, partner)
-        call.op.reduce_into(data, incoming, operand_first=partner < call.rank)
+        call.op.reduce_into(data, incoming, operand_first=first)

@@ -2,8 +2,11 @@
 halving pass, a doubling pass, a gather and a whole-buffer exchange, over the index math of
 :mod:`collectives.halving_doubling` (which says what every rank holds at every step).
 
-Every reduction keeps the lower rank's data on the left (``REDUCE_SOURCE_FIRST`` when the source
-is the lower rank), so the partners of a whole-buffer exchange compute the very same bits.
+The halving, doubling and exchange passes each have a ``peer_`` form that takes every step's
+partners instead of the XOR partners (Swing's, :mod:`collectives.swing`). Every reduction keeps
+the lower rank's data on the left (``REDUCE_SOURCE_FIRST`` when the source is the lower rank), so
+the partners of a whole-buffer exchange compute the very same bits; ``peer_exchange_pass`` takes
+the order of each step instead.
 """
 
 from __future__ import annotations
@@ -63,11 +66,22 @@ def halving_pass(ranks: int, offsets: np.ndarray, order: str, label: str) -> Ite
     sends the half it does not keep to its partner, which reduces it in."""
     pof2 = len(offsets) - 1
     homes = np.arange(pof2, dtype=np.int64)
-    real = rank_of_home(ranks, pof2, order)
-    for step in range(steps_of(pof2)):
+    partners = [homes ^ (pof2 >> (step + 1)) for step in range(steps_of(pof2))]
+    yield from peer_halving_pass(rank_of_home(ranks, pof2, order), homes, partners, offsets,
+                                 label)
+
+
+def peer_halving_pass(real: np.ndarray, homes: np.ndarray, partners: list[np.ndarray],
+                      offsets: np.ndarray, label: str) -> Iterator[Step]:
+    """Recursive halving with given partners: survivor i (rank ``real[i]``, home unit
+    ``homes[i]``) sends, at step t, the half it does not keep to survivor ``partners[t][i]``,
+    which reduces it in. The partner must hold the same aligned block, its home in the half
+    sent."""
+    pof2 = len(offsets) - 1
+    for step, partner in enumerate(partners):
         _, sent, half = halving_ranges(homes, step, pof2)
         start, length = block_elements(offsets, sent, half)
-        dst = real[homes ^ half]
+        dst = real[partner]
         yield Step(src=real, dst=dst, src_start=start, dst_start=start, length=length,
                    action=_lower_on_left(real, dst), chunk=sent, label=f"{label} {step}")
 
@@ -77,11 +91,20 @@ def doubling_pass(ranks: int, offsets: np.ndarray, order: str, label: str) -> It
     sends the aligned block it holds to its partner and receives the partner's."""
     pof2 = len(offsets) - 1
     homes = np.arange(pof2, dtype=np.int64)
-    real = rank_of_home(ranks, pof2, order)
-    for step in range(steps_of(pof2)):
+    partners = [homes ^ (1 << step) for step in range(steps_of(pof2))]
+    yield from peer_doubling_pass(rank_of_home(ranks, pof2, order), homes, partners, offsets,
+                                  label)
+
+
+def peer_doubling_pass(real: np.ndarray, homes: np.ndarray, partners: list[np.ndarray],
+                       offsets: np.ndarray, label: str) -> Iterator[Step]:
+    """Recursive doubling with given partners: survivor i (rank ``real[i]``, home unit
+    ``homes[i]``) sends, at step t, the aligned block of 2**t units it holds to survivor
+    ``partners[t][i]``, whose home lies in the other half of the next aligned block."""
+    for step, partner in enumerate(partners):
         held, _, size = doubling_ranges(homes, step)
         start, length = block_elements(offsets, held, size)
-        yield Step(src=real, dst=real[homes ^ size], src_start=start, dst_start=start,
+        yield Step(src=real, dst=real[partner], src_start=start, dst_start=start,
                    length=length, chunk=held, label=f"{label} {step}")
 
 
@@ -108,7 +131,19 @@ def exchange_pass(ranks: int, length: int, label: str) -> Iterator[Step]:
     pof2 = largest_power_of_two(ranks)
     newranks = np.arange(pof2, dtype=np.int64)
     real = survivor_rank(newranks, ranks)
-    for step in range(steps_of(pof2)):
-        dst = real[newranks ^ (1 << step)]
-        yield Step(src=real, dst=dst, src_start=0, dst_start=0, length=length,
-                   action=_lower_on_left(real, dst), label=f"{label} {step}")
+    partners = [newranks ^ (1 << step) for step in range(steps_of(pof2))]
+    lower = [real < real[partner] for partner in partners]
+    yield from peer_exchange_pass(real, partners, lower, length, label)
+
+
+def peer_exchange_pass(real: np.ndarray, partners: list[np.ndarray],
+                       source_first: list[np.ndarray], length: int,
+                       label: str) -> Iterator[Step]:
+    """Whole-buffer exchanges with given partners: at step t survivor i (rank ``real[i]``) and
+    survivor ``partners[t][i]`` swap elements ``[0, length)`` and each reduces the other's in,
+    the sender's data on the left where ``source_first[t][i]``. Both partners compute the same
+    bits when the masks of the two ends of a pair differ."""
+    for step, (partner, first) in enumerate(zip(partners, source_first, strict=True)):
+        action = np.where(first, Action.REDUCE_SOURCE_FIRST, Action.REDUCE)
+        yield Step(src=real, dst=real[partner], src_start=0, dst_start=0, length=length,
+                   action=action, label=f"{label} {step}")
