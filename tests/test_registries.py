@@ -74,4 +74,4 @@ def test_an_unknown_algorithm_has_no_cost_and_the_error_lists_the_known():
     """Asking the cost of an algorithm nobody registered names the ones there are."""
     problem = Problem("allgather", 4, (3,), "float32")
     with pytest.raises(UnknownAlgorithmError, match="ring, bruck, recursive_doubling"):
-        reference_cost(problem, "swing")
+        reference_cost(problem, "butterfly")
