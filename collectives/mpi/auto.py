@@ -40,6 +40,9 @@ cores, MPICH 5.0.2). Times are out of place, N = 2 / N = 4:
   paired runs, ratio to the built-in at 16 / 64 MiB in place, binomial 1.21-1.46x / 1.10-1.18x,
   ``scatter_allgather`` 1.20-1.35x / 0.93-1.25x. Binomial throughout.
 - scatter, gather, reduce, all-to-all: not measured here; the binomial trees and pairwise.
+- several nodes (``Split_type`` finds nodes of equal size of consecutive ranks, or the call gives
+  ``group_size``): ``hierarchical`` all-reduce from the ring's threshold. Not measured (one
+  machine here); the simulator's hierarchical network predicts it (README).
 """
 
 from __future__ import annotations
@@ -51,9 +54,11 @@ from collectives.ops import Op
 __all__ = ["AUTO", "IN_ORDER", "LARGE", "MIB", "SMALL", "choose"]
 
 
-def choose(collective: str, nbytes: int, size: int, op: Op | None = None) -> str:
+def choose(collective: str, nbytes: int, size: int, op: Op | None = None,
+           group_size: int | None = None) -> str:
     """The algorithm ``auto`` runs for ``collective`` on ``size`` ranks with a message of
     ``nbytes`` bytes (the reference's K: one rank's buffer for broadcast, reduce and all-reduce,
-    all N blocks for the others), among the algorithms registered on the MPI side."""
+    all N blocks for the others), in nodes of ``group_size`` ranks (None: one node), among the
+    algorithms registered on the MPI side."""
     registered = [name for name in MPI_ALGORITHMS.names(collective) if name != BUILTIN]
-    return choose_among(collective, nbytes, size, op, registered)
+    return choose_among(collective, nbytes, size, op, registered, group_size)
