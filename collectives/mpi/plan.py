@@ -10,10 +10,10 @@ import numpy as np
 from mpi4py import MPI
 
 from collectives.catalogue import CATALOGUE, algorithm_info, check_supported
+from collectives.errors import UnsupportedError
 from collectives.mpi.agreement import Terms, terms_of
 from collectives.mpi.algorithms.builtin import check_builtin
 from collectives.mpi.auto import AUTO, choose
-from collectives.errors import UnsupportedError
 from collectives.mpi.call import wants_result, wants_source
 from collectives.mpi.nodes import Nodes
 from collectives.mpi.registry import BUILTIN, MPI_ALGORITHMS, Algorithm

@@ -3,8 +3,9 @@
 A :class:`Request` carries the call's :attr:`~Request.signature`, which every rank must share:
 the kind of call, the collective, the algorithm that runs (after ``auto``), dtype, count (per
 block or per buffer, as :mod:`collectives.spec` counts), root (rooted collectives), op name
-(reducing ones), segments, the phase the call is made in and the group size of the nodes. :func:`mismatch_message` names
-what differs and what each rank called, ranks grouped by value beyond eight of them.
+(reducing ones), segments, the phase the call is made in and the group size of the nodes.
+:func:`mismatch_message` names what differs and what each rank called, ranks grouped by value
+beyond eight of them.
 """
 
 from __future__ import annotations

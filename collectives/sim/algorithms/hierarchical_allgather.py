@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from collectives.hierarchy import group_size_of, grid
+from collectives.hierarchy import grid, group_size_of
 from collectives.ring import ALLGATHER_SHIFT
 from collectives.sim.algorithms.hierarchical_reduce_scatter import column_pieces
 from collectives.sim.algorithms.phases import rings_pass

@@ -17,7 +17,7 @@ from collections.abc import Iterator
 
 import numpy as np
 
-from collectives.hierarchy import group_size_of, grid, node_count, reduced_chunk
+from collectives.hierarchy import grid, group_size_of, node_count, reduced_chunk
 from collectives.partition import chunk_offsets
 from collectives.ring import ALLREDUCE_ALLGATHER_SHIFT, ALLREDUCE_REDUCE_SCATTER_SHIFT
 from collectives.sim.algorithms.phases import rings_pass

@@ -15,7 +15,7 @@ from collections.abc import Iterator
 
 import numpy as np
 
-from collectives.hierarchy import group_size_of, grid, node_count
+from collectives.hierarchy import grid, group_size_of, node_count
 from collectives.ring import REDUCE_SCATTER_SHIFT
 from collectives.sim.algorithms.phases import rings_pass
 from collectives.sim.registry import register
