@@ -55,8 +55,8 @@ class Terms:
     dtype: np.dtype | None
     count: int | None
     segments: Any
-    group_size: int | None = None  #: G of the nodes (``Problem.group_size``), None for one node
     block: tuple[int, ...] | None = field(default=None, compare=False)  #: the root's, for scatter
+    group_size: int | None = None  #: G of the nodes (``Problem.group_size``), None for one node
 
     @property
     def text(self) -> str:

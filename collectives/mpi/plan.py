@@ -62,9 +62,11 @@ def algorithm_for(problem: Problem, algorithm: str | None, nodes: Nodes | None =
 
 
 def with_nodes(problem: Problem, nodes: Nodes | None) -> Problem:
-    """``problem`` with the group size of the ``nodes`` found where the call gave none (left
-    None when they are not nodes of equal size of consecutive ranks)."""
-    if problem.group_size is not None or nodes is None or nodes.group_size is None:
+    """``problem`` with the group size of the ``nodes`` found where the call gave none and the
+    collective has an algorithm that works in nodes (left None when they are not nodes of equal
+    size of consecutive ranks)."""
+    if problem.group_size is not None or nodes is None or nodes.group_size is None \
+            or not any(info.needs_equal_nodes for info in CATALOGUE[problem.collective].values()):
         return problem
     return replace(problem, group_size=nodes.group_size)
 
