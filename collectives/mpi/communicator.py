@@ -41,14 +41,15 @@ nothing after the first.
 
 ``group_size=G`` (all-reduce, reduce-scatter, all-gather) tells the ``hierarchical`` algorithms
 that nodes hold G consecutive ranks; without it they take the nodes ``Split_type`` found when
-the communicator was made (:mod:`collectives.mpi.nodes`), and ``auto`` considers
-``hierarchical`` for a large all-reduce when those are several nodes of equal size.
+the communicator was made (:mod:`collectives.mpi.nodes`). In several nodes, given or found,
+``auto`` runs ``hierarchical`` for a large all-reduce.
 
 Every call runs on a private duplicate of the communicator made once (``comm.Dup()``), so its
 messages never match the caller's own. Every call starts with the ranks agreeing on it
 (:mod:`collectives.mpi.agreement`, one small built-in collective): input one rank refuses raises
 on every rank, naming that rank and why; ranks that disagree on the collective, root, algorithm,
-op, count, dtype or segments raise :class:`MismatchError` on every rank, naming what differs.
+op, count, dtype, segments or group size raise :class:`MismatchError` on every rank, naming
+what differs.
 Either way no message of the call was sent and the communicator takes the next call. Every wait
 ends in :class:`DeadlineError` after ``deadline`` seconds (300 by default), naming the call and
 the peer, so a rank that left a call midway cannot leave the others waiting for ever; the

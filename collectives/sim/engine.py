@@ -108,6 +108,7 @@ class SimResult:
     step_times: np.ndarray | None = field(default=None, repr=False)  #: per step, seconds
     links: LinkUsage | None = field(default=None, repr=False)  #: bytes and busy time per link
     segments: int = 1  #: S, the pieces a pipelining algorithm cut the data into
+    group_size: int | None = None  #: G, the ranks per node the problem gave (None: one node)
 
     def __repr__(self) -> str:  # short: the arrays can be N x N
         return (f"<SimResult {self.collective} {self.algorithm!r}: N={self.ranks}, "
@@ -430,7 +431,7 @@ class Simulation:
             steps=list(self._records), bytes_sent=self._traffic.sent(),
             bytes_received=self._traffic.received(), pairs=self._traffic.copy(),
             verified=verified, provenance_checked=self._provenance is not None,
-            segments=p.segments, **self._timing_result(),
+            segments=p.segments, group_size=p.group_size, **self._timing_result(),
         )
 
     def _timing_result(self) -> dict[str, Any]:
