@@ -10,12 +10,12 @@ import numpy as np
 import pytest
 from sim_cases import RANKS, counts_for, labelled_inputs, numpy_answer
 
-from collectives.costs import reference_cost
+from collectives.costs import reference_cost, reference_time
 from collectives.errors import UnsupportedError
 from collectives.hierarchy import column_order, cross_members, node_members, reduced_chunk
 from collectives.ops import Op, resolve_op
 from collectives.sim import Simulation, simulate
-from collectives.sim.network import SWITCH, hierarchical
+from collectives.sim.network import SWITCH, fully_connected, hierarchical
 from collectives.spec import Problem, example_inputs, expected_outputs, results_match
 
 COLLECTIVES = ("allreduce", "reduce_scatter", "allgather")
@@ -122,6 +122,21 @@ def test_the_group_size_comes_from_a_hierarchical_network(collective):
     one_node = simulate(collective, inputs, algorithm="hierarchical", network=hierarchical(8, 16))
     np.testing.assert_array_equal(one_node.traffic,
                                   simulate(collective, inputs, algorithm="ring").traffic)
+
+
+@pytest.mark.parametrize("collective", COLLECTIVES)
+@pytest.mark.parametrize(("n", "g"), [(8, 1), (8, 2), (8, 4), (8, 8), (12, 3), (12, 6)])
+def test_time_on_uniform_links_is_the_reference_formula(collective, n, g):
+    """On a fully connected network of uniform links, with N dividing the count, the time is
+    the reference's alpha-beta-gamma formula in nodes of G."""
+    network = fully_connected(n)
+    run = Simulation.count_only(collective, ranks=n, count=5 * n, algorithm="hierarchical",
+                                network=network, group_size=g).run()
+    op = resolve_op("sum") if OPS[collective] else None
+    problem = Problem(collective, n, (5 * n,), np.dtype("float32"), op=op, group_size=g)
+    assert run.time == pytest.approx(reference_time(
+        problem, "hierarchical", network.alpha, 1 / network.bandwidth, network.gamma_default),
+        rel=1e-12)
 
 
 def test_the_index_math_of_six_ranks_in_nodes_of_three():
