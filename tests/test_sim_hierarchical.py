@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from sim_cases import RANKS, counts_for, labelled_inputs, numpy_answer
 
 from collectives.costs import reference_cost, reference_time
@@ -54,6 +56,27 @@ def test_every_group_size_gives_numpys_answer_and_the_reference_cost(case):
     np.testing.assert_array_equal(result.bytes_sent, reference.bytes_sent)
     assert reference.across is not None
     np.testing.assert_array_equal(_across(result.traffic, g), reference.across)
+
+
+@given(collective=st.sampled_from(COLLECTIVES), nodes=st.integers(1, 6),
+       group=st.integers(1, 6), count=st.integers(0, 50), itemsize=st.sampled_from([1, 2, 8]))
+def test_counted_bytes_inside_and_across_nodes_are_the_references(collective, nodes, group,
+                                                                   count, itemsize):
+    """Any M nodes of G, count and element size: steps, bytes per rank and bytes across nodes
+    counted equal the reference's, and inside plus across is every byte sent."""
+    n = nodes * group
+    dtype = {1: "int8", 2: "float16", 8: "float64"}[itemsize]
+    run = Simulation.count_only(collective, ranks=n, count=count, dtype=dtype,
+                                algorithm="hierarchical", group_size=group).run()
+    op = resolve_op("sum") if OPS[collective] else None
+    reference = reference_cost(Problem(collective, n, (count,), np.dtype(dtype), op=op,
+                                       group_size=group), "hierarchical")
+    assert run.num_steps == reference.steps == (
+        2 if collective == "allreduce" else 1) * (group - 1 + nodes - 1)
+    np.testing.assert_array_equal(run.bytes_sent, reference.bytes_sent)
+    np.testing.assert_array_equal(_across(run.traffic, group), reference.across)
+    assert reference.inside is not None and reference.across is not None
+    np.testing.assert_array_equal(reference.inside + reference.across, run.bytes_sent)
 
 
 @pytest.mark.parametrize("collective", COLLECTIVES)
