@@ -91,6 +91,8 @@ class AlgorithmInfo:
     keeps_rank_order: bool = True
     needs_power_of_two: bool = False
     pipelines: bool = False  #: cuts the data into Problem.segments pieces that overlap in flight
+    #: works in nodes of Problem.group_size ranks, which must all be that size (G divides N)
+    needs_equal_nodes: bool = False
 
 
 _ALGORITHMS: tuple[AlgorithmInfo, ...] = (
@@ -114,6 +116,9 @@ _ALGORITHMS: tuple[AlgorithmInfo, ...] = (
     AlgorithmInfo("allgather", "recursive_doubling",
                   "lg N steps; at step k rank r swaps its 2^k blocks with r XOR 2^k",
                   needs_power_of_two=True),
+    AlgorithmInfo("allgather", "hierarchical",
+                  "ring all-gather across nodes of each place's blocks, then ring all-gather "
+                  "inside each node", needs_equal_nodes=True),
     AlgorithmInfo("reduce_scatter", "ring", "N - 1 steps around a ring", keeps_rank_order=False),
     AlgorithmInfo("reduce_scatter", "pairwise",
                   "N - 1 steps; at step s rank r sends block r + s to rank r + s",
@@ -122,6 +127,9 @@ _ALGORITHMS: tuple[AlgorithmInfo, ...] = (
                   "binomial reduce to rank 0 in rank order, then binomial scatter"),
     AlgorithmInfo("reduce_scatter", "recursive_halving",
                   "lg N steps halving the blocks held; fold for other N", keeps_rank_order=False),
+    AlgorithmInfo("reduce_scatter", "hierarchical",
+                  "ring reduce-scatter inside each node, then ring reduce-scatter across nodes "
+                  "of each place's blocks", keeps_rank_order=False, needs_equal_nodes=True),
     AlgorithmInfo("allreduce", "ring", "ring reduce-scatter then ring all-gather",
                   keeps_rank_order=False),
     AlgorithmInfo("allreduce", "tree", "binomial reduce to rank 0 then binomial broadcast"),
@@ -139,6 +147,10 @@ _ALGORITHMS: tuple[AlgorithmInfo, ...] = (
     AlgorithmInfo("allreduce", "swing_latency",
                   "lg N whole-buffer exchanges with peers r ± 1, 3, 5, 11, ... (Swing); fold for "
                   "other N", keeps_rank_order=False),
+    AlgorithmInfo("allreduce", "hierarchical",
+                  "ring reduce-scatter inside each node, ring all-reduce of each rank's 1/G "
+                  "across nodes, ring all-gather inside each node", keeps_rank_order=False,
+                  needs_equal_nodes=True),
     AlgorithmInfo("alltoall", "pairwise", "N - 1 steps; at step s rank r sends to r + s"),
     AlgorithmInfo("alltoall", "bruck",
                   "ceil(lg N) steps; at step k the blocks whose distance has bit k go 2^k on"),
@@ -175,9 +187,10 @@ def algorithm_info(collective: str, name: str) -> AlgorithmInfo:
         ) from None
 
 
-def check_supported(info: AlgorithmInfo, op: Op | None, size: int, segments: int = 1) -> None:
-    """Raise when ``info``'s algorithm cannot take ``op``, ``size`` or ``segments``; name one
-    that can."""
+def check_supported(info: AlgorithmInfo, op: Op | None, size: int, segments: int = 1,
+                    group_size: int | None = None) -> None:
+    """Raise when ``info``'s algorithm cannot take ``op``, ``size``, ``segments`` or nodes of
+    ``group_size`` ranks; name one that can."""
     if segments != 1 and not info.pipelines:
         able = [a.name for a in CATALOGUE[info.collective].values() if a.pipelines]
         hint = (f"use algorithm {' or '.join(repr(a) for a in able)}" if able
@@ -200,10 +213,18 @@ def check_supported(info: AlgorithmInfo, op: Op | None, size: int, segments: int
             f"{info.collective} algorithm {info.name!r} expected a power-of-two number of ranks, "
             f"got {size}; use algorithm {' or '.join(repr(a) for a in able)}"
         )
+    if info.needs_equal_nodes and group_size is not None and size % group_size:
+        raise UnsupportedError(
+            f"{info.collective} algorithm {info.name!r} works in nodes of equal size, so it "
+            f"expected N a multiple of group_size {group_size}, got N = {size} (nodes of "
+            f"{group_size} and a last one of {size % group_size}); use algorithm 'ring', "
+            "the flat ring"
+        )
 
 
 def runnable_algorithms(collective: str, names: list[str], op: Op | None,
-                        size: int) -> tuple[list[str], list[str]]:
+                        size: int, group_size: int | None = None
+                        ) -> tuple[list[str], list[str]]:
     """Split ``names`` into those that can run with ``op`` on ``size`` ranks and those that
     refuse; names the catalogue does not list (such as the MPI side's ``mpi``) count as
     runnable."""
@@ -212,7 +233,7 @@ def runnable_algorithms(collective: str, names: list[str], op: Op | None,
         info = CATALOGUE[collective].get(name)
         try:
             if info is not None:
-                check_supported(info, op, size)
+                check_supported(info, op, size, group_size=group_size)
         except UnsupportedError:
             refused.append(name)
         else:

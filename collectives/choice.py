@@ -37,21 +37,33 @@ SMALL: dict[str, tuple[int, tuple[str, ...]]] = {
 }
 # For a non-commutative op, which ring, pairwise and the halving algorithms cannot take.
 IN_ORDER: dict[str, str] = {"reduce_scatter": "binomial", "allreduce": "tree"}
+# In several nodes of equal size, from the collective's threshold up (below it, as on one node).
+IN_NODES: dict[str, str] = {"allreduce": "hierarchical"}
 
 
 def choose_among(collective: str, nbytes: int, size: int, op: Op | None,
-                 registered: Sequence[str]) -> str:
+                 registered: Sequence[str], group_size: int | None = None) -> str:
     """The algorithm ``auto`` runs for ``collective`` on ``size`` ranks with a message of
     ``nbytes`` bytes (the reference's K), among the catalogue algorithms ``registered`` on the
-    side that asks."""
+    side that asks; ``group_size`` G where the ranks sit in nodes of G consecutive ranks.
+
+    Several nodes (1 < G < N, G dividing N) and a large message get the algorithm of
+    :data:`IN_NODES`, ahead of a calibration (made on one node, it knows nothing of the links
+    between nodes); one node, or none given, chooses as before."""
     check_collective(collective)
+    several = group_size is not None and 1 < group_size < size and size % group_size == 0
+    threshold, candidates = SMALL.get(collective, (0, ()))
+    grouped = IN_NODES.get(collective)
+    if several and grouped in registered and nbytes >= threshold \
+            and _takes(collective, grouped, op, size):
+        return grouped
     calibration = current_calibration()
     if calibration is not None:
-        candidates = [name for name in registered if _takes(collective, name, op, size)]
+        candidates = [name for name in registered if _takes(collective, name, op, size)
+                      and not CATALOGUE[collective][name].needs_equal_nodes]
         return fastest_algorithm(calibration, collective, nbytes, size, candidates, op)
     if op is not None and not op.commutative and collective in IN_ORDER:
         return IN_ORDER[collective]
-    threshold, candidates = SMALL.get(collective, (0, ()))
     if nbytes < threshold:
         for name in candidates:
             if name in registered and _takes(collective, name, op, size):

@@ -37,6 +37,8 @@ class Problem:
     root: int = 0
     op: Op | None = None
     segments: int = 1  #: S, pieces a pipelining algorithm cuts the data into (chunk_counts)
+    #: G, ranks per node, nodes of consecutive ranks (:mod:`collectives.hierarchy`); None: one node
+    group_size: int | None = None
 
     def __post_init__(self) -> None:
         info = collective_info(self.collective)
@@ -47,6 +49,9 @@ class Problem:
         object.__setattr__(self, "dtype", as_dtype(self.dtype))
         if self.ranks < 1:
             raise InvalidInputError(f"expected at least 1 rank, got {self.ranks}")
+        if self.group_size is not None:
+            object.__setattr__(self, "group_size", checked_group_size(self.group_size,
+                                                                      self.ranks))
         if any(extent < 0 for extent in self.block_shape):
             raise InvalidInputError(
                 f"expected a count (block shape) >= 0, got {self.block_shape}"
@@ -150,6 +155,16 @@ def checked_root(root: Any, ranks: int) -> int:
     return value
 
 
+def checked_group_size(group_size: Any, ranks: int) -> int:
+    """``group_size`` as an int in ``1..ranks`` (ranks per node); a float or bool is none."""
+    if isinstance(group_size, bool) or not isinstance(group_size, (int, np.integer)) \
+            or not 1 <= group_size <= ranks:
+        raise InvalidInputError(
+            f"expected group_size, an integer in 1..{ranks} (ranks per node), got {group_size!r}"
+        )
+    return int(group_size)
+
+
 def as_dtype(dtype: np.dtype | str) -> np.dtype:
     """``dtype`` as a numpy dtype whose elements are bytes that can travel (no objects)."""
     try:
@@ -177,7 +192,8 @@ def block_shape_of(collective: str, shape: tuple[int, ...], ranks: int,
 
 
 def problem_from_inputs(collective: str, inputs: Sequence[np.ndarray | None], *,
-                        root: int = 0, op: Op | None = None, segments: int = 1) -> Problem:
+                        root: int = 0, op: Op | None = None, segments: int = 1,
+                        group_size: int | None = None) -> Problem:
     """Check the N ranks' inputs against each other and describe the call they make."""
     info = collective_info(collective)
     ranks = len(inputs)
@@ -206,7 +222,7 @@ def problem_from_inputs(collective: str, inputs: Sequence[np.ndarray | None], *,
                 f"(rank {leader}'s), got {x.shape} on rank {rank}"
             )
     block = block_shape_of(collective, first.shape, ranks)
-    return Problem(collective, ranks, block, first.dtype, root, op, segments)
+    return Problem(collective, ranks, block, first.dtype, root, op, segments, group_size)
 
 
 def expected_output(problem: Problem, rank: int,

@@ -5,9 +5,12 @@
 Part 1: for N = 4, 5 and 8, each algorithm's steps and the bytes its busiest rank sends, as the
 simulator counts them, beside the reference table's figures (``collectives.costs.reference_cost``,
 written from the formulas); ``=`` marks an exact match. An algorithm that cannot run at that N
-says why. Part 2: on a fully connected network and on a ring (1 µs, 10 GB/s links, reductions at
-100 GB/s), which algorithm finishes first for a small (1 KiB) and a large (16 MiB) message at
-N = 8; pipelined algorithms try S = 1, 4, 16 and 64 segments and keep their best.
+says why; the hierarchical ones run in nodes of G = 2 ranks. Part 2: on a fully connected network
+and on a ring (1 µs, 10 GB/s links, reductions at 100 GB/s), and on 2 nodes of 4 ranks joined by
+a switch (the same links inside a node, 5 µs and 1.25 GB/s to the switch), which algorithm
+finishes first for a small (1 KiB) and a large (16 MiB) message at N = 8; pipelined algorithms
+try S = 1, 4, 16 and 64 segments and keep their best. The hierarchical algorithms run on the
+nodes network only (on one node they are the flat ring).
 """
 
 from __future__ import annotations
@@ -25,7 +28,15 @@ from collectives.costs import reference_cost
 from collectives.errors import UnsupportedError
 from collectives.ops import resolve_op
 from collectives.sim import Simulation
-from collectives.sim.network import Network, fully_connected, ring
+from collectives.sim.network import (
+    DEFAULT_INTER_ALPHA,
+    DEFAULT_INTER_BANDWIDTH,
+    Hierarchical,
+    Network,
+    fully_connected,
+    hierarchical,
+    ring,
+)
 from collectives.sim.timing import format_seconds
 from collectives.spec import Problem
 
@@ -35,6 +46,8 @@ RANKS = (4, 5, 8)
 SEGMENT_CHOICES = (1, 4, 16, 64)
 WINNER_RANKS = 8
 SIZES = {"small": 1 << 10, "large": 16 << 20}  #: K, the reference's size, in bytes
+GROUP_SIZE = 2  #: part 1: ranks per node of the hierarchical algorithms
+NODE_RANKS = 4  #: part 2: ranks per node of the nodes network
 
 
 def _op(collective: str):
@@ -50,18 +63,20 @@ def _count_for(collective: str, ranks: int, nbytes: int) -> int:
 def _counted(collective: str, algorithm: str, ranks: int) -> str:
     """One line of part 1."""
     count = BLOCK_BYTES // DTYPE.itemsize
+    group = GROUP_SIZE if CATALOGUE[collective][algorithm].needs_equal_nodes else None
+    name = algorithm if group is None else f"{algorithm} G={group}"
     try:
         run = Simulation.count_only(collective, ranks=ranks, count=count, dtype=DTYPE,
-                                    algorithm=algorithm).run()
+                                    algorithm=algorithm, group_size=group).run()
     except UnsupportedError as error:
         reason = str(error).split(", got")[0].split("expected ")[-1]
-        return f"    {algorithm:<22}{ranks:>3}   cannot run: expected {reason}"
-    table = reference_cost(Problem(collective, ranks, (count,), DTYPE, 0, _op(collective)),
-                           algorithm)
+        return f"    {name:<22}{ranks:>3}   cannot run: expected {reason}"
+    table = reference_cost(Problem(collective, ranks, (count,), DTYPE, 0, _op(collective),
+                                   group_size=group), algorithm)
     busiest = int(run.bytes_sent.max())
     steps_mark = "=" if run.num_steps == table.steps else "!"
     bytes_mark = "=" if np.array_equal(run.bytes_sent, table.bytes_sent) else "!"
-    return (f"    {algorithm:<22}{ranks:>3}   {run.num_steps:>3} {steps_mark} {table.steps:<3}"
+    return (f"    {name:<22}{ranks:>3}   {run.num_steps:>3} {steps_mark} {table.steps:<3}"
             f"   {busiest:>7} {bytes_mark} {table.busiest:<7}   {run.total_bytes:>8}")
 
 
@@ -98,10 +113,14 @@ def _fastest(collective: str, algorithm: str, network: Network,
 def part_two() -> None:
     """Who wins for small and large messages on two topologies."""
     networks = {"fully connected": fully_connected(WINNER_RANKS),
-                "ring": ring(WINNER_RANKS)}
+                "ring": ring(WINNER_RANKS),
+                f"{WINNER_RANKS // NODE_RANKS} nodes of {NODE_RANKS}":
+                    hierarchical(WINNER_RANKS, NODE_RANKS)}
     print()
     print("Part 2: who wins, N = 8, links of 1 µs and 10 GB/s, reductions at 100 GB/s")
     print("===========================================================================")
+    print(f"(nodes: links to the switch of {format_seconds(DEFAULT_INTER_ALPHA)} and "
+          f"{DEFAULT_INTER_BANDWIDTH / 1e9:g} GB/s)")
     for collective in COLLECTIVES:
         names, _ = runnable_algorithms(collective, list(CATALOGUE[collective]),
                                        _op(collective), WINNER_RANKS)
@@ -110,7 +129,9 @@ def part_two() -> None:
         for label, nbytes in SIZES.items():
             count = _count_for(collective, WINNER_RANKS, nbytes)
             for where, network in networks.items():
-                times = {name: _fastest(collective, name, network, count) for name in names}
+                nodes = isinstance(network, Hierarchical)
+                times = {name: _fastest(collective, name, network, count) for name in names
+                         if nodes or not CATALOGUE[collective][name].needs_equal_nodes}
                 ranked = sorted(times.items(), key=lambda item: (item[1][0], item[0]))
                 winner, (seconds, segments) = ranked[0]
                 shown = f"{winner}" + (f" (S={segments})" if segments > 1 else "")

@@ -133,3 +133,13 @@ def test_an_unknown_collective_is_an_argparse_error(capsys):
         main(["sim", "bcast", "-a", "binomial", "-n", "4"])
     assert caught.value.code == 2
     assert "invalid choice: 'bcast'" in capsys.readouterr().err
+
+
+def test_hierarchical_on_a_hierarchical_topology_takes_its_nodes(capsys):
+    """``sim allreduce -a hierarchical --topology hierarchical --group-size 4 -n 16``: the
+    network's nodes of 4, 2(G - 1) + 2(M - 1) = 12 steps, beside the reference in those nodes."""
+    summary = _json(capsys, "allreduce", "-a", "hierarchical", "-n", "16", "-c", "1000",
+                    "--topology", "hierarchical", "--group-size", "4")
+    assert summary["steps"] == summary["reference"]["steps"] == 12
+    assert summary["bytes_sent"] == summary["reference"]["bytes_sent"]
+    assert summary["verified"] is True

@@ -208,7 +208,7 @@ def test_comm_says_what_it_is_and_refuses_mpi_comm():
 
     results = run_world(program, 2).results
     assert results[1] == ("WorldCommunicator(rank=1, size=2)",
-                          ["bruck", "recursive_doubling", "ring"])
+                          ["bruck", "hierarchical", "recursive_doubling", "ring"])
 
 
 def test_communicator_is_the_ranks_own_in_a_world():

@@ -108,7 +108,7 @@ def reference_for(result: SimResult) -> Problem:
     """The Problem the result solved, for looking up the reference cost."""
     op = resolve_op(result.op) if result.op else None
     return Problem(result.collective, result.ranks, (result.count,), np.dtype(result.dtype),
-                   result.root, op, result.segments)
+                   result.root, op, result.segments, result.group_size)
 
 
 def nominal_reference_time(result: SimResult) -> float | None:

@@ -7,6 +7,7 @@ import numpy as np
 from collectives import double_tree, swing
 from collectives.costs import halving, tree_bytes
 from collectives.costs.reference import ReferenceCost, cost, share
+from collectives.hierarchy import group_size_of, node_count, node_of, place_of, reduced_chunk
 from collectives.partition import chunk_counts
 from collectives.spec import Problem
 from collectives.tree import binomial_rounds
@@ -108,3 +109,26 @@ def _halving_then_doubling(problem: Problem, homes: np.ndarray | None) -> Refere
     fold = k if rem else 0
     return ReferenceCost(2 * lg + 2 * (rem > 0), sent, path_bytes=path + doubling + 2 * fold,
                          path_reduced=path + fold)
+
+
+@cost("allreduce", "hierarchical")
+def hierarchical(problem: Problem) -> ReferenceCost:
+    """2(G - 1) + 2(M - 1) steps. Inside its node, a ring all-reduce over G chunks c: rank r at
+    place p sends 2K - c(p+1) - c(p+2). Across nodes, a ring all-reduce among the M ranks of
+    place p of chunk q = p + 1 mod G cut into M pieces d: the rank of node m sends 2c(q) - d(m+1)
+    - d(m+2), 2K(M - 1)/(G·M) when N divides the count. The longest path: 2K(G - 1)/G inside,
+    2(K/G)(M - 1)/M across, half of each reduced."""
+    n, itemsize, k = problem.ranks, problem.itemsize, problem.nbytes
+    g = group_size_of(n, problem.group_size)
+    m = node_count(n, g)
+    chunk = chunk_counts(problem.count, g)
+    pieces = np.stack([chunk_counts(int(c), m) for c in chunk]) * itemsize  # G x M
+    rank = np.arange(n)
+    place, node = place_of(rank, g), node_of(rank, g)
+    inside = 2 * k - itemsize * (chunk[(place + 1) % g] + chunk[(place + 2) % g])
+    q = reduced_chunk(place, g)
+    across = 2 * itemsize * chunk[q] - pieces[q, (node + 1) % m] - pieces[q, (node + 2) % m]
+    node_path, cross_path = k * (g - 1) / g, k / g * (m - 1) / m
+    return ReferenceCost(2 * (g - 1) + 2 * (m - 1), (inside + across).astype(np.int64),
+                         path_bytes=2 * (node_path + cross_path),
+                         path_reduced=node_path + cross_path, across=across.astype(np.int64))

@@ -10,6 +10,7 @@ from collectives.costs.reference import (
     every_rank_sends,
     share,
 )
+from collectives.hierarchy import group_size_of, node_count
 from collectives.spec import Problem
 from collectives.tree import binomial_rounds
 
@@ -53,3 +54,20 @@ def recursive_halving(problem: Problem) -> ReferenceCost:
     unfold = block if rem else 0
     return ReferenceCost(lg + 2 * (rem > 0), sent, path_bytes=path + fold + unfold,
                          path_reduced=path + fold)
+
+
+@cost("reduce_scatter", "hierarchical")
+def hierarchical(problem: Problem) -> ReferenceCost:
+    """G - 1 steps of a column (M blocks) inside each node, then M - 1 steps of one block across
+    nodes, sent and reduced: every rank sends N - 1 blocks, M - 1 of them across nodes."""
+    return in_nodes(problem, reduced=True)
+
+
+def in_nodes(problem: Problem, *, reduced: bool) -> ReferenceCost:
+    """Hierarchical reduce-scatter and all-gather: (G - 1) + (M - 1) steps, K(N - 1)/N bytes
+    from every rank, K(M - 1)/N of them across nodes."""
+    g = group_size_of(problem.ranks, problem.group_size)
+    m = node_count(problem.ranks, g)
+    cost_ = all_but_own_block(problem, (g - 1) + (m - 1), reduced=reduced)
+    return ReferenceCost(cost_.steps, cost_.bytes_sent, cost_.path_bytes, cost_.path_reduced,
+                         across=every_rank_sends(problem, m - 1))

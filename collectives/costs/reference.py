@@ -26,12 +26,21 @@ class ReferenceCost:
     The time on uniform fully connected links is ``steps·alpha + path_bytes·beta +
     path_reduced·gamma``: every step costs one alpha, and ``path_bytes`` (``path_reduced``) are
     the bytes that cross a link (that are reduced) on the way from the first step to the last.
+    An algorithm that works in nodes (``Problem.group_size``) also gives ``across``, the bytes
+    each rank sends to ranks of other nodes (on a ``hierarchical`` network, what its link to the
+    switch carries); None for the others.
     """
 
     steps: int
     bytes_sent: np.ndarray
     path_bytes: float = 0.0
     path_reduced: float = 0.0
+    across: np.ndarray | None = None
+
+    @property
+    def inside(self) -> np.ndarray | None:
+        """Bytes each rank sends to ranks of its own node (None where ``across`` is)."""
+        return None if self.across is None else self.bytes_sent - self.across
 
     @property
     def busiest(self) -> int:

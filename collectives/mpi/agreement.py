@@ -1,7 +1,8 @@
 """How the ranks agree on a call before its first message: one small built-in collective.
 
-Each rank writes its call as 13 int64 fields, exactly (no hash): a ``ready`` flag, the root
-(-1 for a collective without one), the count, the segments, the length of a text naming the
+Each rank writes its call as 14 int64 fields, exactly (no hash): a ``ready`` flag, the root
+(-1 for a collective without one), the count, the segments, the group size of the nodes the
+hierarchical algorithms work in (-1 for none), the length of a text naming the
 collective, algorithm, dtype and op (``allreduce|ring|<f8|max``), and that text packed 7 bytes to
 a field. One ``Iallreduce`` with ``MIN`` over the fields next to their negations gives every rank
 the smallest and the largest value of every field. When both equal its own, every rank made the
@@ -38,7 +39,7 @@ from collectives.spec import Problem
 
 _TEXT_FIELDS = 8
 _BYTES_PER_FIELD = 7  # fields stay below 2**56, so their negations never overflow
-_FIELDS = 5 + _TEXT_FIELDS  # ready, root, count, segments, text length, text
+_FIELDS = 6 + _TEXT_FIELDS  # ready, root, count, segments, group size, text length, text
 # What a rank sends when it has no fields to offer: ready 0 where every ready rank has 1.
 _NOT_READY = np.zeros(2 * _FIELDS, dtype=np.int64)
 
@@ -55,6 +56,7 @@ class Terms:
     count: int | None
     segments: Any
     block: tuple[int, ...] | None = field(default=None, compare=False)  #: the root's, for scatter
+    group_size: int | None = None  #: G of the nodes (``Problem.group_size``), None for one node
 
     @property
     def text(self) -> str:
@@ -74,8 +76,9 @@ class Terms:
         text = text.ljust(_TEXT_FIELDS * _BYTES_PER_FIELD, b"\0")
         packed = [int.from_bytes(text[i:i + _BYTES_PER_FIELD], "little")
                   for i in range(0, len(text), _BYTES_PER_FIELD)]
+        group = -1 if self.group_size is None else self.group_size
         mine = np.array([1, -1 if self.root is None else self.root, self.count, self.segments,
-                         len(self.text.encode()), *packed], dtype=np.int64)
+                         group, len(self.text.encode()), *packed], dtype=np.int64)
         return np.concatenate([mine, -mine])
 
 
@@ -83,7 +86,8 @@ def terms_of(problem: Problem, algorithm: str) -> Terms:
     """The terms of a call of ``problem`` run with ``algorithm``."""
     return Terms(problem.collective, algorithm,
                  problem.root if problem.collective in ROOTED else None, op_text(problem.op),
-                 problem.dtype, problem.count, problem.segments, problem.block_shape)
+                 problem.dtype, problem.count, problem.segments,
+                 group_size=problem.group_size, block=problem.block_shape)
 
 
 def op_text(op: Op | None) -> str | None:
@@ -179,7 +183,8 @@ def refuse(collective: str, refusals: list[tuple[int, tuple[str, str]]],
 
 
 _PLURAL = {"collective": "collectives", "algorithm": "algorithms", "root": "roots",
-           "op": "ops", "dtype": "dtypes", "count": "counts", "segments": "segments"}
+           "op": "ops", "dtype": "dtypes", "count": "counts", "segments": "segments",
+           "group_size": "group sizes"}
 _UNKNOWABLE = frozenset({"algorithm", "dtype", "count"})  # None: this rank does not know it
 
 

@@ -24,6 +24,8 @@ The thresholds, in bytes of the reference's K, the same for every N:
 - all-gather: ``bruck`` (ceil(lg N) steps, any N) below 1 MiB, ``ring`` from there;
 - reduce-scatter: ``pairwise`` below 2 MiB, ``ring`` from there;
 - broadcast, scatter, gather, reduce: ``binomial`` at every size; all-to-all: ``pairwise``.
+- several nodes (``Split_type`` finds nodes of equal size of consecutive ranks, or the call gives
+  ``group_size``): ``hierarchical`` all-reduce from the ring's threshold.
 """
 
 from __future__ import annotations
@@ -35,9 +37,11 @@ from collectives.ops import Op
 __all__ = ["AUTO", "IN_ORDER", "LARGE", "MIB", "SMALL", "choose"]
 
 
-def choose(collective: str, nbytes: int, size: int, op: Op | None = None) -> str:
+def choose(collective: str, nbytes: int, size: int, op: Op | None = None,
+           group_size: int | None = None) -> str:
     """The algorithm ``auto`` runs for ``collective`` on ``size`` ranks with a message of
     ``nbytes`` bytes (the reference's K: one rank's buffer for broadcast, reduce and all-reduce,
-    all N blocks for the others), among the algorithms registered on the MPI side."""
+    all N blocks for the others), in nodes of ``group_size`` ranks (None: one node), among the
+    algorithms registered on the MPI side."""
     registered = [name for name in MPI_ALGORITHMS.names(collective) if name != BUILTIN]
-    return choose_among(collective, nbytes, size, op, registered)
+    return choose_among(collective, nbytes, size, op, registered, group_size)

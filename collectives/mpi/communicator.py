@@ -40,11 +40,17 @@ nothing after the first.
 ``segments=S`` cuts the data into S pieces for an algorithm that pipelines (the catalogue's
 ``pipelines``); every other algorithm refuses S > 1, naming those that can.
 
+``group_size=G`` (all-reduce, reduce-scatter, all-gather) tells the ``hierarchical`` algorithms
+that nodes hold G consecutive ranks; without it they take the nodes ``Split_type`` found when
+the communicator was made (:mod:`collectives.mpi.nodes`). In several nodes, given or found,
+``auto`` runs ``hierarchical`` for a large all-reduce.
+
 Every call runs on a private duplicate of the communicator made once (``comm.Dup()``), so its
 messages never match the caller's own. Every call starts with the ranks agreeing on it
 (:mod:`collectives.mpi.agreement`, one small built-in collective): input one rank refuses raises
 on every rank, naming that rank and why; ranks that disagree on the collective, root, algorithm,
-op, count, dtype or segments raise :class:`MismatchError` on every rank, naming what differs.
+op, count, dtype, segments or group size raise :class:`MismatchError` on every rank, naming
+what differs.
 Either way no message of the call was sent and the communicator takes the next call. Every wait
 ends in :class:`DeadlineError` after ``deadline`` seconds (300 by default), naming the call and
 the peer, so a rank that left a call midway cannot leave the others waiting for ever; the
@@ -55,7 +61,6 @@ job at once.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any, NoReturn
@@ -71,6 +76,7 @@ from collectives.mpi.auto import AUTO, LARGE, choose
 from collectives.mpi.buffers import as_input, as_root, check_apart, check_out, flat, same_array
 from collectives.mpi.call import Call, ScratchPool
 from collectives.mpi.deadline import DEFAULT_DEADLINE, check_deadline, poll
+from collectives.mpi.nodes import survey
 from collectives.mpi.plan import Plan, make_plan
 from collectives.mpi.registry import MPI_ALGORITHMS
 from collectives.mpi.transport import TrafficCounter
@@ -106,7 +112,8 @@ class Communicator(ClockCalls):
         self._comm.Set_errhandler(MPI.ERRORS_RETURN)  # MPI errors raise MPI.Exception
         self._rank = self._comm.Get_rank()
         self._size = self._comm.Get_size()
-        self._crowded = _crowded(self._comm)  # more ranks on this node than cores: wait yielding
+        self._nodes = survey(self._comm)  # Split_type: which ranks share a node
+        self._crowded = self._nodes.crowded  # more ranks on this node than cores: wait yielding
         self._agreement = Agreement(self._comm, self._deadline, patient=self._crowded)
         self._counter = TrafficCounter(self._size)
         self._pool = ScratchPool()
@@ -313,11 +320,12 @@ class Communicator(ClockCalls):
 
     def allgather(self, x: Any, *, algorithm: str | None = AUTO,
                   out: np.ndarray | None = None,
-                  segments: int = 1) -> np.ndarray:
+                  segments: int = 1, group_size: int | None = None) -> np.ndarray:
         """Every rank gets every rank's ``x`` stacked in rank order."""
         try:
             x = as_input(x, "allgather")
-            plan = self._plan("allgather", x.shape, x.dtype, algorithm, segments=segments)
+            plan = self._plan("allgather", x.shape, x.dtype, algorithm, segments=segments,
+                              group_size=group_size)
             result = self._result(plan.problem, out, x)
         except Exception as error:
             self._refuse("allgather", error)
@@ -329,13 +337,13 @@ class Communicator(ClockCalls):
 
     def reduce_scatter(self, x: Any, op: str | Op | Any = "sum", *,
                        algorithm: str | None = AUTO, out: np.ndarray | None = None,
-                       segments: int = 1) -> np.ndarray:
+                       segments: int = 1, group_size: int | None = None) -> np.ndarray:
         """Rank j gets x0[j] ∘ x1[j] ∘ ... ∘ x(N-1)[j] (``x`` of shape ``(N, *block)``)."""
         try:
             x = as_input(x, "reduce_scatter")
             block = block_shape_of("reduce_scatter", x.shape, self._size)
             plan = self._plan("reduce_scatter", block, x.dtype, algorithm, op=op,
-                              segments=segments)
+                              segments=segments, group_size=group_size)
             result = self._result(plan.problem, out, x)
             # works in the result array alone: no working buffer of N blocks, no copy out
             work = flat(result) if plan.works_in_result else \
@@ -348,13 +356,13 @@ class Communicator(ClockCalls):
 
     def allreduce(self, x: Any, op: str | Op | Any = "sum", *, algorithm: str | None = AUTO,
                   out: np.ndarray | None = None,
-                  segments: int = 1) -> np.ndarray:
+                  segments: int = 1, group_size: int | None = None) -> np.ndarray:
         """Every rank gets x0 ∘ x1 ∘ ... ∘ x(N-1), bitwise the same everywhere. ``out=x`` is in
         place."""
         try:
             x = as_input(x, "allreduce")
             plan = self._plan("allreduce", x.shape, x.dtype, algorithm, op=op,
-                              segments=segments)
+                              segments=segments, group_size=group_size)
             result = self._result(plan.problem, out, x, in_place=True)
         except Exception as error:
             self._refuse("allreduce", error)
@@ -385,11 +393,12 @@ class Communicator(ClockCalls):
 
     def _plan(self, collective: str, block: tuple[int, ...], dtype: np.dtype,
               algorithm: str | None, *, root: int = 0, op: Any = None,
-              segments: int = 1) -> Plan:
+              segments: int = 1, group_size: int | None = None) -> Plan:
         """The call's plan, made and checked once per signature (small calls repeat a few, and
         making them costs more than a small message)."""
         self._check_usable()
-        key = (collective, block, dtype, root, op, segments, type(segments), algorithm)
+        key = (collective, block, dtype, root, op, segments, type(segments), algorithm,
+               group_size, type(group_size))
         try:
             plan = self._plans.get(key)
         except TypeError:  # an op that cannot be hashed
@@ -397,9 +406,10 @@ class Communicator(ClockCalls):
         if plan is not None:
             return plan
         problem = Problem(collective, self._size, block, dtype, root,
-                          resolve_op(op) if collective in REDUCING else None, segments=segments)
+                          resolve_op(op) if collective in REDUCING else None, segments=segments,
+                          group_size=group_size)
         plan = make_plan(problem, algorithm, self._comm, self._counter, patient=self._crowded,
-                         deadline=self._deadline)
+                         deadline=self._deadline, nodes=self._nodes)
         if key is not None:
             if len(self._plans) >= _SIGNATURES_KEPT:
                 self._plans.clear()
@@ -505,16 +515,6 @@ class Communicator(ClockCalls):
             self._failure = f"{plan.transport.signature.describe()} failed: {error}"
             raise
         self.last_collective, self.last_algorithm = plan.problem.collective, plan.name
-
-
-def _crowded(comm: MPI.Intracomm) -> bool:
-    """True when this rank's node runs more of the communicator's ranks than this process may
-    use cores (collective: every rank calls it once)."""
-    node = comm.Split_type(MPI.COMM_TYPE_SHARED)
-    try:
-        return node.Get_size() > len(os.sched_getaffinity(0))
-    finally:
-        node.Free()
 
 
 def _is_in_place(out: np.ndarray, x: np.ndarray) -> bool:

@@ -91,6 +91,15 @@ class Transport:
         self._counter = counter
         self._status = MPI.Status()
         self._destinations: dict[int, int] = {}  # id of a send's request -> its destination
+        self._groups: dict[tuple[int, ...], GroupTransport] = {}
+
+    def group(self, members: tuple[int, ...]) -> Transport:
+        """The transport of a group of this communicator's ranks, rank i of the group being
+        ``members[i]`` here (made once per group and kept with this transport)."""
+        found = self._groups.get(members)
+        if found is None:
+            found = self._groups[members] = GroupTransport(self, members)
+        return found
 
     def begin(self) -> None:
         """Forget the destinations of an earlier call's sends."""
@@ -164,6 +173,32 @@ class Transport:
             f"{self.signature.describe()} expected {what} within {self.deadline:g} s, got "
             "none: that rank left the call (an error there?) or never made it"
         )
+
+
+class GroupTransport(Transport):
+    """A transport that numbers ranks within a group (a node, the ranks of one place across
+    nodes): rank i of the group is ``members[i]`` of the communicator. Its messages travel on the
+    communicator's private duplicate like any other of the call (no MPI sub-communicator to
+    make or free), and are counted and named by the communicator's ranks, so a recording's
+    traffic matrix is the whole communicator's."""
+
+    def __init__(self, parent: Transport, members: tuple[int, ...]) -> None:
+        super().__init__(parent._comm, parent.signature, parent._counter,
+                         patient=parent.patient, deadline=parent.deadline)
+        self._destinations = parent._destinations  # the parent's begin() forgets them
+        self.members = members
+
+    def isend(self, data: np.ndarray, dest: int) -> MPI.Request:
+        """Start sending ``data`` to the group's rank ``dest``."""
+        return super().isend(data, self.members[dest])
+
+    def irecv(self, into: np.ndarray, source: int) -> MPI.Request:
+        """Post the receive of ``into`` from the group's rank ``source``."""
+        return super().irecv(into, self.members[source])
+
+    def wait_recv(self, request: MPI.Request, into: np.ndarray, source: int) -> None:
+        """Complete a receive from the group's rank ``source`` and check it."""
+        super().wait_recv(request, into, self.members[source])
 
 
 def ranks(numbers: list[int]) -> str:

@@ -40,7 +40,7 @@ from collectives.errors import (
 from collectives.ops import Op, resolve_op
 from collectives.partition import chunk_offsets
 from collectives.sim import memory
-from collectives.sim.network import Network
+from collectives.sim.network import Hierarchical, Network
 from collectives.sim.pairs import PairTraffic
 from collectives.sim.registry import SIM_ALGORITHMS, ScheduleBuilder
 from collectives.sim.schedule import Action, Step
@@ -108,6 +108,7 @@ class SimResult:
     step_times: np.ndarray | None = field(default=None, repr=False)  #: per step, seconds
     links: LinkUsage | None = field(default=None, repr=False)  #: bytes and busy time per link
     segments: int = 1  #: S, the pieces a pipelining algorithm cut the data into
+    group_size: int | None = None  #: G, the ranks per node the problem gave (None: one node)
 
     def __repr__(self) -> str:  # short: the arrays can be N x N
         return (f"<SimResult {self.collective} {self.algorithm!r}: N={self.ranks}, "
@@ -225,17 +226,20 @@ class Simulation:
     and the schedule is taken to keep rank order and to work for any N.
 
     ``segments`` (S) cuts the data into S pieces for an algorithm that pipelines (the catalogue's
-    ``pipelines``); any other algorithm refuses S > 1.
+    ``pipelines``); any other algorithm refuses S > 1. ``group_size`` (G) is the ranks per node
+    of a hierarchical algorithm: a ``hierarchical`` network's when not given, else one node.
     """
 
     def __init__(self, collective: str, inputs: Sequence[np.ndarray | None], *,
                  algorithm: str, op: str | Op | Any = "sum", root: int = 0,
                  provenance: bool = False, keep_transfers: bool | None = None,
                  schedule: ScheduleBuilder | None = None, network: Network | None = None,
-                 segments: int = 1) -> None:
+                 segments: int = 1, group_size: int | None = None) -> None:
         resolved = resolve_op(op) if collective in REDUCING else None
         problem = problem_from_inputs(collective, inputs, root=root, op=resolved,
-                                      segments=segments)
+                                      segments=segments,
+                                      group_size=network_group_size(network, group_size,
+                                                                    len(inputs)))
         self._setup(problem, algorithm, keep_transfers, schedule, network, data=True,
                     provenance=provenance)
         self._inputs = [None if x is None else np.array(x, order="C").reshape(-1)
@@ -256,11 +260,13 @@ class Simulation:
                    op: str | Op | Any = "sum", root: int = 0,
                    keep_transfers: bool | None = None,
                    schedule: ScheduleBuilder | None = None,
-                   network: Network | None = None, segments: int = 1) -> Simulation:
+                   network: Network | None = None, segments: int = 1,
+                   group_size: int | None = None) -> Simulation:
         """A simulation that moves no data and only counts steps and bytes."""
         self = cls.__new__(cls)
         resolved = resolve_op(op) if collective in REDUCING else None
-        problem = Problem(collective, ranks, (count,), as_dtype(dtype), root, resolved, segments)
+        problem = Problem(collective, ranks, (count,), as_dtype(dtype), root, resolved, segments,
+                          network_group_size(network, group_size, ranks))
         self._setup(problem, algorithm, keep_transfers, schedule, network, data=False)
         self._inputs, self._work, self._provenance = None, None, None
         return self
@@ -271,7 +277,8 @@ class Simulation:
         registered = schedule is None
         if schedule is None:  # a registered algorithm; a custom one may do anything
             info = algorithm_info(problem.collective, algorithm)
-            check_supported(info, problem.op, problem.ranks, problem.segments)
+            check_supported(info, problem.op, problem.ranks, problem.segments,
+                            problem.group_size)
             schedule = SIM_ALGORITHMS.get(problem.collective, algorithm)
         self.problem = problem
         self.algorithm = algorithm
@@ -424,7 +431,7 @@ class Simulation:
             steps=list(self._records), bytes_sent=self._traffic.sent(),
             bytes_received=self._traffic.received(), pairs=self._traffic.copy(),
             verified=verified, provenance_checked=self._provenance is not None,
-            segments=p.segments, **self._timing_result(),
+            segments=p.segments, group_size=p.group_size, **self._timing_result(),
         )
 
     def _timing_result(self) -> dict[str, Any]:
@@ -597,13 +604,24 @@ def _describe(counts: np.ndarray) -> str:
     return "{" + ", ".join(parts) + "}"
 
 
+def network_group_size(network: Network | None, group_size: int | None,
+                       ranks: int) -> int | None:
+    """G, the ranks per node: ``group_size`` where given, else a hierarchical network's (all
+    ranks in one node where it has fewer than G), else None (one node)."""
+    if group_size is not None or not isinstance(network, Hierarchical):
+        return group_size
+    return min(network.group_size, ranks)
+
+
 def simulate(collective: str, inputs: Sequence[np.ndarray | None], *, algorithm: str,
              op: str | Op | Any = "sum", root: int = 0, provenance: bool = False,
              schedule: ScheduleBuilder | None = None,
-             network: Network | None = None, segments: int = 1) -> SimResult:
+             network: Network | None = None, segments: int = 1,
+             group_size: int | None = None) -> SimResult:
     """Run ``collective`` with ``algorithm`` (or a custom ``schedule`` reported under that
     name) on ``inputs`` (one per rank) to the end, timed on ``network`` when one is given;
-    ``segments`` is S for an algorithm that pipelines."""
+    ``segments`` is S for an algorithm that pipelines; ``group_size`` G the ranks per node of a
+    hierarchical algorithm (a ``hierarchical`` network's by default)."""
     return Simulation(collective, inputs, algorithm=algorithm, op=op, root=root,
                       provenance=provenance, schedule=schedule, network=network,
-                      segments=segments).run()
+                      segments=segments, group_size=group_size).run()

@@ -42,7 +42,11 @@ RECORD_BYTES = 400  #: one step's record and its time
 ALWAYS_FITS = 64 * 2**20  #: a run estimated at most this large is not weighed against the memory
 
 # Algorithms whose steps hold more than 2N transfers, and the most one of their steps holds.
-_WIDE_STEPS = {("alltoall", "bruck"): lambda n: n * (n - 1)}
+# Hierarchical reduce-scatter and all-gather move a column of M <= N / 2 blocks per rank inside
+# a node (M pieces each, where nodes hold G >= 2 ranks).
+_WIDE_STEPS = {("alltoall", "bruck"): lambda n: n * (n - 1),
+               ("reduce_scatter", "hierarchical"): lambda n: max(2 * n, n * (n // 2)),
+               ("allgather", "hierarchical"): lambda n: max(2 * n, n * (n // 2))}
 # Algorithms in which more than N(ceil(lg N) + 2) pairs talk: every rank to every other.
 _ALL_PAIRS = frozenset({("alltoall", "pairwise"), ("reduce_scatter", "pairwise")})
 

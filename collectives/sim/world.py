@@ -142,7 +142,7 @@ class World:
         Called by the run's meeting, one call at a time."""
         p = problem
         key = (p.collective, p.count, p.dtype, p.root, None if op is None else op.name,
-               None if op is None else op.commutative, p.segments, algorithm)
+               None if op is None else op.commutative, p.segments, algorithm, p.group_size)
         plan = self._plans.get(key)
         if plan is not None and plan.replay is not None:
             buffers = plan.replay.run([request.data for request in requests], op)
@@ -155,7 +155,7 @@ class World:
         first = plan is None  # timed on the network, its steps kept for the replay
         sim = Simulation(p.collective, inputs, algorithm=algorithm, op=op or "sum", root=p.root,
                          network=self.network if first else None, segments=p.segments,
-                         keep_transfers=first).run()
+                         group_size=p.group_size, keep_transfers=first).run()
         assert sim.outputs is not None
         outputs = [None if output is None else output.reshape(-1) for output in sim.outputs]
         if plan is None:

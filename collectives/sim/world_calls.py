@@ -3,8 +3,9 @@
 A :class:`Request` carries the call's :attr:`~Request.signature`, which every rank must share:
 the kind of call, the collective, the algorithm that runs (after ``auto``), dtype, count (per
 block or per buffer, as :mod:`collectives.spec` counts), root (rooted collectives), op name
-(reducing ones), segments and the phase the call is made in. :func:`mismatch_message` names
-what differs and what each rank called, ranks grouped by value beyond eight of them.
+(reducing ones), segments, the phase the call is made in and the group size of the nodes.
+:func:`mismatch_message` names what differs and what each rank called, ranks grouped by value
+beyond eight of them.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from collectives.catalogue import ROOTED
+from collectives.catalogue import CATALOGUE, ROOTED
 from collectives.ops import Op
 from collectives.spec import Problem
 
@@ -24,7 +25,8 @@ TRAFFIC = "traffic_matrix"
 FINISHED = "finished"
 
 # The fields of a collective's signature after its kind, as named in a mismatch.
-_FIELDS = ("collective", "algorithm", "dtype", "count", "root", "op", "segments", "phase")
+_FIELDS = ("collective", "algorithm", "dtype", "count", "root", "op", "segments", "phase",
+           "group_size")
 
 # Up to this many ranks a mismatch lists every rank; beyond, ranks with equal values are grouped.
 _LISTED = 8
@@ -53,15 +55,16 @@ def collective_request(problem: Problem, algorithm: str, asked: str | None, phas
     p = problem
     signature = (COLLECTIVE, p.collective, algorithm, p.dtype, p.count,
                  p.root if p.collective in ROOTED else None,
-                 p.op.name if p.op is not None else None, p.segments, phase)
+                 p.op.name if p.op is not None else None, p.segments, phase, p.group_size)
     return Request(COLLECTIVE, signature, p, asked, data, p.op)
 
 
 def from_root_request(collective: str, asked: str | None, root: int, segments: int,
-                      phase: str | None) -> Request:
+                      phase: str | None, group_size: int | None) -> Request:
     """The request of a rank that brings no buffer to a broadcast or scatter: algorithm (when
     ``auto``), dtype and count are None, to be the root's (:func:`settle_from_root`)."""
-    signature = (COLLECTIVE, collective, asked, None, None, root, None, segments, phase)
+    signature = (COLLECTIVE, collective, asked, None, None, root, None, segments, phase,
+                 group_size)
     return Request(COLLECTIVE, signature, None, asked)
 
 
@@ -98,9 +101,12 @@ def describe(signature: tuple[Any, ...]) -> str:
         return "program finished"
     if kind == TRAFFIC:
         return "traffic_matrix()"
-    _, collective, algorithm, dtype, count, root, op, segments, phase = signature
+    _, collective, algorithm, dtype, count, root, op, segments, phase, group_size = signature
     shown = "(the root's dtype and count)" if dtype is None else f"{np.dtype(dtype)} x{count}"
     text = f"{collective}/{algorithm or 'auto'} {shown}"
+    info = CATALOGUE[collective].get(algorithm)
+    if group_size is not None and info is not None and info.needs_equal_nodes:
+        text += f" in nodes of {group_size}"
     if root is not None:
         text += f" root {root}"
     if op is not None:

@@ -2,6 +2,7 @@
 
 The eight collectives take the MPI side's arguments and give its results: the same shapes
 (blocks along the first axis), ``out=`` and in-place rules, ``root=``, ``op=``, ``segments=``,
+``group_size=`` (all-reduce, reduce-scatter, all-gather; a ``hierarchical`` network's G without it),
 ``algorithm=`` (``auto`` by default, chosen by the same policy, :mod:`collectives.choice`),
 ``rank``, ``size``, ``last_collective`` and ``last_algorithm``, and the same errors for bad input,
 raised on the rank that gave it before it meets the others (the checks are the MPI side's own,
@@ -35,6 +36,7 @@ from collectives.choice import AUTO, choose_among
 from collectives.clock import ClockCalls, checked_label, checked_seconds
 from collectives.errors import CollectivesError, InvalidInputError, UnsupportedError
 from collectives.ops import Op, resolve_op
+from collectives.sim.engine import network_group_size
 from collectives.sim.registry import SIM_ALGORITHMS
 from collectives.sim.rendezvous import PeerFailed
 from collectives.sim.world_calls import (
@@ -262,10 +264,12 @@ class WorldCommunicator(ClockCalls):
 
     @_world_call
     def allgather(self, x: Any, *, algorithm: str | None = AUTO,
-                  out: np.ndarray | None = None, segments: int = 1) -> np.ndarray:
+                  out: np.ndarray | None = None, segments: int = 1,
+                  group_size: int | None = None) -> np.ndarray:
         """Every rank gets every rank's ``x`` stacked in rank order."""
         x = as_input(x, "allgather")
-        problem, name = self._plan("allgather", x.shape, x.dtype, algorithm, segments=segments)
+        problem, name = self._plan("allgather", x.shape, x.dtype, algorithm, segments=segments,
+                                   group_size=group_size)
         result = self._result(problem, out, x)
         flat(result)[...] = self._call(problem, name, algorithm, x)
         return result
@@ -273,24 +277,25 @@ class WorldCommunicator(ClockCalls):
     @_world_call
     def reduce_scatter(self, x: Any, op: str | Op | Any = "sum", *,
                        algorithm: str | None = AUTO, out: np.ndarray | None = None,
-                       segments: int = 1) -> np.ndarray:
+                       segments: int = 1, group_size: int | None = None) -> np.ndarray:
         """Rank j gets x0[j] ∘ x1[j] ∘ ... ∘ x(N-1)[j] (``x`` of shape ``(N, *block)``)."""
         x = as_input(x, "reduce_scatter")
         block = block_shape_of("reduce_scatter", x.shape, self._size)
         problem, name = self._plan("reduce_scatter", block, x.dtype, algorithm, op=op,
-                                   segments=segments)
+                                   segments=segments, group_size=group_size)
         result = self._result(problem, out, x)
         flat(result)[...] = self._call(problem, name, algorithm, x)
         return result
 
     @_world_call
     def allreduce(self, x: Any, op: str | Op | Any = "sum", *, algorithm: str | None = AUTO,
-                  out: np.ndarray | None = None, segments: int = 1) -> np.ndarray:
+                  out: np.ndarray | None = None, segments: int = 1,
+                  group_size: int | None = None) -> np.ndarray:
         """Every rank gets x0 ∘ x1 ∘ ... ∘ x(N-1), bitwise the same everywhere. ``out=x`` is in
         place."""
         x = as_input(x, "allreduce")
         problem, name = self._plan("allreduce", x.shape, x.dtype, algorithm, op=op,
-                                   segments=segments)
+                                   segments=segments, group_size=group_size)
         result = self._result(problem, out, x, in_place=True)
         flat(result)[...] = self._call(problem, name, algorithm, x)
         return result
@@ -311,9 +316,11 @@ class WorldCommunicator(ClockCalls):
 
     def _plan(self, collective: str, block: tuple[int, ...], dtype: np.dtype,
               algorithm: str | None, *, root: int = 0, op: Any = None,
-              segments: int = 1) -> tuple[Problem, str]:
-        """The call's Problem and algorithm, made and checked once per call shape."""
-        key = (collective, block, dtype, root, op, segments, type(segments), algorithm)
+              segments: int = 1, group_size: int | None = None) -> tuple[Problem, str]:
+        """The call's Problem and algorithm, made and checked once per call shape; the group
+        size is ``group_size``, else a ``hierarchical`` network's."""
+        key = (collective, block, dtype, root, op, segments, type(segments), algorithm,
+               group_size, type(group_size))
         try:
             plan = self._plans.get(key)
             hashable = True
@@ -323,7 +330,9 @@ class WorldCommunicator(ClockCalls):
             self._check_usable()
             return plan
         problem = Problem(collective, self._size, block, dtype, root,
-                          resolve_op(op) if collective in REDUCING else None, segments=segments)
+                          resolve_op(op) if collective in REDUCING else None, segments=segments,
+                          group_size=network_group_size(self._run.world.network, group_size,
+                                                        self._size))
         plan = problem, self._algorithm(problem, algorithm)
         if hashable:
             if len(self._plans) >= _SIGNATURES_KEPT:
@@ -347,7 +356,7 @@ class WorldCommunicator(ClockCalls):
         registered = SIM_ALGORITHMS.names(collective)
         if algorithm is None or algorithm == AUTO:
             return choose_among(collective, problem.nbytes, problem.ranks, problem.op,
-                                registered)
+                                registered, problem.group_size)
         if algorithm == _BUILTIN:
             raise UnsupportedError(
                 f"expected one of the simulator's {collective} algorithms "
@@ -356,7 +365,7 @@ class WorldCommunicator(ClockCalls):
             )
         SIM_ALGORITHMS.get(collective, algorithm)  # an unknown name lists the valid ones
         check_supported(algorithm_info(collective, algorithm), problem.op, problem.ranks,
-                        problem.segments)
+                        problem.segments, problem.group_size)
         return algorithm
 
     def _result(self, problem: Problem, out: np.ndarray | None, x: np.ndarray | None, *,
@@ -397,7 +406,9 @@ class WorldCommunicator(ClockCalls):
             SIM_ALGORITHMS.get(collective, asked)  # an unknown name lists the valid ones
         if isinstance(segments, bool) or not isinstance(segments, int) or segments < 1:
             raise InvalidInputError(f"expected segments, an integer >= 1, got {segments!r}")
-        request = from_root_request(collective, asked, root, segments, self._phase)
+        request = from_root_request(collective, asked, root, segments, self._phase,
+                                    network_group_size(self._run.world.network, None,
+                                                       self._size))
         try:
             problem, name, output = self._meet(request)
         except PeerFailed:

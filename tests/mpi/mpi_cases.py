@@ -12,7 +12,7 @@ from __future__ import annotations
 import functools
 import re
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -69,13 +69,15 @@ class Case:
     root: int = 0
     mode: str = "new"  #: new, out, in_place or strided
     block: tuple[int, ...] | None = None  #: a block shape of ``count`` elements, else (count,)
+    group_size: int | None = None  #: G passed as ``group_size=`` (None: not passed)
 
     def __str__(self) -> str:
         op = getattr(self.op, "name", getattr(self.op, "__name__", self.op))
         return (f"{self.collective}/{self.algorithm} count={self.count} {self.dtype}"
                 + (f" op={op}" if self.op is not None else "")
                 + (f" root={self.root}" if self.collective in ROOTED else "")
-                + f" mode={self.mode}" + (f" block={self.block}" if self.block else ""))
+                + f" mode={self.mode}" + (f" block={self.block}" if self.block else "")
+                + (f" group_size={self.group_size}" if self.group_size else ""))
 
 
 def runs_at(collective: str, algorithm: str, size: int) -> bool:
@@ -88,9 +90,11 @@ def counts_for(size: int) -> list[int]:
     return sorted({0, 1, max(size - 1, 0), 2 * size + 1, 24 * size + 5})
 
 
-def cases_for(collective: str, algorithm: str, size: int) -> list[Case]:
+def cases_for(collective: str, algorithm: str, size: int,
+              group_size: int | None = None) -> list[Case]:
     """Every root with every count (first dtype); every other dtype (and op) at one count; the
-    other modes (out, in place, strided) and a 2-D block at one count."""
+    other modes (out, in place, strided) and a 2-D block at one count; each passing
+    ``group_size`` where one is given."""
     reducing = collective in REDUCING
     types = REDUCING_TYPES if reducing else MOVING_TYPES
     rooted = collective in ROOTED
@@ -104,14 +108,14 @@ def cases_for(collective: str, algorithm: str, size: int) -> list[Case]:
     modes = ["out", "strided", *(["in_place"] if collective in IN_PLACE else [])]
     cases += [Case(collective, algorithm, count, dtype, op, middle, mode) for mode in modes]
     cases.append(Case(collective, algorithm, 6, dtype, op, last, block=(2, 3)))
-    return cases
+    return [replace(case, group_size=group_size) for case in cases]
 
 
 def problem_of(case: Case, size: int) -> Problem:
     """The Problem the case poses on ``size`` ranks."""
     op = resolve_op(case.op) if case.collective in REDUCING else None
     return Problem(case.collective, size, case.block or (case.count,), np.dtype(case.dtype),
-                   case.root, op)
+                   case.root, op, group_size=case.group_size)
 
 
 def inputs_of(case: Case, problem: Problem) -> list[np.ndarray | None]:
@@ -143,6 +147,8 @@ def run(comm: Communicator, case: Case, problem: Problem, x: np.ndarray | None,
         kwargs["root"] = case.root
     if collective in REDUCING:
         kwargs["op"] = case.op
+    if case.group_size is not None and name != "mpi":
+        kwargs["group_size"] = case.group_size
     out_shape = problem.output_shape(rank)
     if mode == "strided" and x is not None:
         x = _strided(x)
@@ -170,11 +176,11 @@ def run(comm: Communicator, case: Case, problem: Problem, x: np.ndarray | None,
 
 @functools.lru_cache(maxsize=4096)
 def simulated_traffic(collective: str, algorithm: str, size: int, count: int, dtype: str,
-                      root: int, op: Any) -> np.ndarray:
+                      root: int, op: Any, group_size: int | None = None) -> np.ndarray:
     """The simulator's traffic matrix for the call (count-only)."""
     return Simulation.count_only(collective, ranks=size, count=count, dtype=dtype,
                                  algorithm=algorithm, op=op if op is not None else "sum",
-                                 root=root).run().traffic
+                                 root=root, group_size=group_size).run().traffic
 
 
 def check_case(comm: Communicator, case: Case,
@@ -203,7 +209,7 @@ def check_case(comm: Communicator, case: Case,
         failures.append(f"{name}: last_algorithm is {comm.last_algorithm!r}")
     op = problem.op if problem.op is None or not problem.op.predefined else problem.op.name
     simulated = simulated_traffic(case.collective, case.algorithm, size, problem.count,
-                                  case.dtype, case.root, op)
+                                  case.dtype, case.root, op, case.group_size)
     if not np.array_equal(measured, simulated):
         failures.append(f"{name}: traffic\n{measured}\ndiffers from the simulator's\n{simulated}")
     if case.collective == "allreduce" and len(set(peers.allgather(result.tobytes()))) != 1:

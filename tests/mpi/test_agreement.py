@@ -4,6 +4,7 @@ not ready where a call's terms do not fit them, and the errors the gathered call
 from __future__ import annotations
 
 import itertools
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -34,13 +35,15 @@ def test_the_calls_whose_tags_collided_have_different_fields(left: Terms, right:
 
 
 def test_fields_are_equal_exactly_when_the_terms_are() -> None:
-    """Over every combination of collective, algorithm, root, op, dtype, count and segments
-    here, two calls share fields exactly when they share terms."""
-    calls = [Terms(collective, algorithm, root, op, np.dtype(dtype), count, segments)
-             for collective, algorithm, root, op, dtype, count, segments in itertools.product(
-                 ("allreduce", "reduce_scatter", "broadcast"), ("ring", "mpi", "tree"),
+    """Over every combination of collective, algorithm, root, op, dtype, count, segments and
+    group size here, two calls share fields exactly when they share terms."""
+    calls = [Terms(collective, algorithm, root, op, np.dtype(dtype), count, segments,
+                   group_size=group)
+             for collective, algorithm, root, op, dtype, count, segments, group
+             in itertools.product(
+                 ("allreduce", "reduce_scatter", "broadcast"), ("ring", "mpi", "hierarchical"),
                  (None, 0, 1), (None, "sum", "max", "user", "first/noncommutative"),
-                 ("float32", "int32", ">f4", "<U3"), (0, 1, 2**40), (1, 4))]
+                 ("float32", "int32", ">f4", "<U3"), (0, 1, 2**40), (1, 4), (None, 1, 4))]
     by_fields = {call.fields().tobytes(): call for call in calls}
     assert len(by_fields) == len(set(calls)) == len(calls)
 
@@ -103,3 +106,14 @@ def test_a_rank_that_does_not_know_its_block_takes_the_roots() -> None:
     unknown = Terms("scatter", None, 1, None, None, None, 1)
     other = Terms("scatter", "binomial", 1, None, np.dtype("int16"), 6, 1, (6,))
     assert _settle([(unknown, None), (root, None), (other, None)]).block == (2, 3)
+
+
+def test_the_group_size_is_one_of_the_fields() -> None:
+    """Fourteen fields and their negations; the group size of the problem is the fifth, -1
+    where there is none, so calls in nodes of different sizes never share fields."""
+    problem = Problem("allreduce", 4, (8,), np.dtype("float32"), op=resolve_op("sum"))
+    ungrouped = terms_of(problem, "hierarchical").fields()
+    grouped = terms_of(replace(problem, group_size=2), "hierarchical").fields()
+    assert ungrouped.shape == grouped.shape == (28,)
+    assert (ungrouped[4], grouped[4]) == (-1, 2)
+    assert np.array_equal(ungrouped[14:], -ungrouped[:14])

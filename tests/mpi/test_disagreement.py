@@ -42,6 +42,7 @@ EXPECTED: dict[str, str] = {
     "byte-order": _SAME_CALL + r"different dtypes: float32 on rank 0, >f4 on ranks? 1",
     "segments": _SAME_CALL + r"different segments: 2 on rank 0, 4 on ranks? 1",
     "segments-double-tree": _SAME_CALL + r"different segments: 2 on rank 0, 3 on rank 1",
+    "group-size": _SAME_CALL + r"different group sizes: 1 on rank 0, [23] on ranks? 1(, 2)?$",
     "count-patient": _SAME_CALL + r"different counts: 4 on rank 0, 5 on rank 1",
     "structured-dtype": _SAME_CALL + r"different dtypes: \[\('a', '<i4'\), \('b', '<f8'\)\] on "
                                      r"rank 0, \[\('b', '<i4'\), \('a', '<f8'\)\] on ranks? 1",

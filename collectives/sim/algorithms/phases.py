@@ -38,6 +38,28 @@ def ring_pass(offsets: np.ndarray, ranks: int, shift: int, action: Action,
                    label=f"{label} {step}")
 
 
+def rings_pass(rings: np.ndarray, starts: np.ndarray, lengths: np.ndarray, shift: int,
+               action: Action, label: str) -> Iterator[Step]:
+    """L - 1 steps of R disjoint rings at once (the rows of ``rings``, R x L ranks in ring
+    order); at step s the rank at position i of every ring sends chunk ``(i - s + shift) mod L``
+    of its ring to position i + 1. ``starts`` and ``lengths`` (R x L x P) are the P pieces of
+    each ring's chunks in the working buffer: a chunk made of P ranges travels as P transfers to
+    the same peer, one message."""
+    size = rings.shape[1]
+    position = np.arange(size, dtype=np.int64)
+    src = np.broadcast_to(rings[:, :, None], starts.shape)
+    dst = np.broadcast_to(rings[:, ring_next(position, size), None], starts.shape)
+    order = np.argsort(src.reshape(-1), kind="stable")  # by sender: the engine's fast path
+    for step in range(size - 1):
+        chunk = ring_chunk(position, step, size, shift)
+        start = starts[:, chunk, :].reshape(-1)[order]
+        yield Step(src=src.reshape(-1)[order], dst=dst.reshape(-1)[order], src_start=start,
+                   dst_start=start, length=lengths[:, chunk, :].reshape(-1)[order],
+                   action=action,
+                   chunk=np.broadcast_to(chunk[None, :, None], starts.shape).reshape(-1)[order],
+                   label=f"{label} {step}")
+
+
 def block_offsets(ranks: int, count: int) -> np.ndarray:
     """Boundaries of N equal blocks of ``count`` elements."""
     return np.arange(ranks + 1, dtype=np.int64) * count
