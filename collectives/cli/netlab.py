@@ -136,10 +136,7 @@ def _calls(args: argparse.Namespace, ranks: int) -> list[tuple[str, str, int]]:
         if collective not in CATALOGUE:
             raise InvalidInputError(f"expected collectives among {', '.join(CATALOGUE)}, got "
                                     f"{collective!r}")
-        # the lab's ranks share one host, where Split_type finds one node: a hierarchical
-        # algorithm would run as the flat ring there while the simulator works in the lab's nodes
-        names = [name for name, info in CATALOGUE[collective].items()
-                 if not info.needs_equal_nodes]
+        names = list(CATALOGUE[collective])
         if args.algorithms:
             names = [name for name in args.algorithms.split(",") if name in names]
         able, _ = runnable_algorithms(collective, names, resolve_op("sum"), ranks)

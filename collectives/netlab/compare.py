@@ -22,6 +22,7 @@ from collectives.netlab.model import (
 )
 from collectives.netlab.plan import Plan
 from collectives.netlab.system import NetlabError
+from collectives.sim.engine import network_group_size
 from collectives.sim.network import Network
 
 
@@ -67,10 +68,12 @@ def compare(network: Network, calls: Sequence[tuple[str, str, int]], *,
         plan = lab.plan
     fit = fit_links(plan, figures, peer)
     model = model_network(plan, fit)
+    # the lab's hosts are the nodes MPI finds (Split_type), as a hierarchical algorithm's
+    nodes = network_group_size(network, None, network.ranks)
     rows = []
     for row in figures["calls"]:
         predicted = predict(model, row["collective"], row["algorithm"], row["size"],
-                            send_buffer=fit.send_buffer)
+                            send_buffer=fit.send_buffer, group_size=nodes)
         rows.append({**row, "predicted": predicted,
                      "ratio": row["measured"] / predicted if predicted else None})
     return Comparison(plan, fit, model, rows)

@@ -124,15 +124,16 @@ def _local_links(plan: Plan) -> set[tuple[int, int]]:
 
 
 def predict(network: Network, collective: str, algorithm: str, nbytes: int, *,
-            send_buffer: float = 0.0) -> float:
+            send_buffer: float = 0.0, group_size: int | None = None) -> float:
     """Seconds the simulator's flow time gives ``algorithm`` for a float32 sum of ``nbytes``
-    (the benchmark's size) on ``network``, senders handing off ``send_buffer`` bytes."""
+    (the benchmark's size) on ``network``, senders handing off ``send_buffer`` bytes, a
+    node-aware algorithm working in nodes of ``group_size`` ranks (the lab's hosts)."""
     from collectives.bench.sizes import count_for_size
 
     count = count_for_size(collective, nbytes, DTYPE, network.ranks)
     run = Simulation.count_only(collective, ranks=network.ranks, count=count, dtype=DTYPE,
                                 algorithm=algorithm, op="sum", root=0, network=network,
-                                keep_transfers=True).run()
+                                keep_transfers=True, group_size=group_size).run()
     return run.flow_time(send_buffer)
 
 
