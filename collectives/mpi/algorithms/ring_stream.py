@@ -27,8 +27,10 @@ earlier message, which needs nothing of rank r + 1's later ones, so the waits fo
 Memory: reducing steps receive into two segment buffers (one per message in flight), together
 at most one chunk, from the communicator's scratch pool; chunks that travel whole share one
 buffer of a chunk, and the next receive is posted once the last one has been combined. Every
-other receive lands in its place. Cost per segment: one receive, one send and, in a reducing
-step, one combination of the segment; a few dictionary and list operations in Python.
+other receive lands in its place; places outside the working buffer (reduce-scatter's spare
+block) come from the same take of scratch (:func:`receive_buffers`). Cost per segment: one
+receive, one send and, in a reducing step, one combination of the segment; a few dictionary and
+list operations in Python.
 """
 
 from __future__ import annotations
