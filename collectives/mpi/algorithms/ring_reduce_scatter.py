@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from collectives.mpi.algorithms.ring_stream import receive_buffers, ring_pipeline
+from collectives.mpi.algorithms.ring_stream import ring_pipeline
 from collectives.mpi.call import Call, works_in_result
 from collectives.mpi.registry import register
 from collectives.ring import REDUCE_SCATTER_SHIFT
@@ -41,18 +41,13 @@ def ring_reduce_scatter(call: Call) -> None:
     if n == 1:
         np.copyto(result, call.source[:count])  # alone, this rank's data is the result
         return
-    buffers, spare = receive_buffers(call, [count], spare=count if n > 2 else 0)
 
-    def place(step: int, block: int) -> tuple[str, np.ndarray]:
+    def place(step: int, block: int, spare: np.ndarray) -> tuple[str, np.ndarray]:
         """Step ``step``'s partial results: the last step's in the result, the one before in
         the spare block, and so on alternately, so a place is written again two steps after it
         was sent from."""
-        return ("result", result) if _place(n, step) == 0 else ("spare", spare)
+        return ("result", result) if (n - 2 - step) % 2 == 0 else ("spare", spare)
 
-    offsets = np.arange(n + 1, dtype=np.int64) * count
-    ring_pipeline(call, offsets, REDUCE_SCATTER_SHIFT, n - 1, n - 1, place, buffers)
-
-
-def _place(n: int, step: int) -> int:
-    """Where step ``step``'s partial results go: 0 the result array, 1 the spare block."""
-    return (n - 2 - step) % 2
+    offsets = [block * count for block in range(n + 1)]
+    ring_pipeline(call, offsets, REDUCE_SCATTER_SHIFT, n - 1, n - 1, place,
+                  spare=count if n > 2 else 0)

@@ -27,30 +27,29 @@ earlier message, which needs nothing of rank r + 1's later ones, so the waits fo
 Memory: reducing steps receive into two segment buffers (one per message in flight), together
 at most one chunk, from the communicator's scratch pool; chunks that travel whole share one
 buffer of a chunk, and the next receive is posted once the last one has been combined. Every
-other receive lands in its place; places outside the working buffer (reduce-scatter's spare
-block) come from the same take of scratch (:func:`receive_buffers`). Cost per segment: one
-receive, one send and, in a reducing step, one combination of the segment; a few dictionary and
-list operations in Python.
+other receive lands in its place. A hook's own memory (reduce-scatter's spare block) comes from
+the same take of scratch, after the buffers. Cost per segment: one receive, one send and, in a
+reducing step, one combination; in Python, a few calls and dictionary operations (each length
+is cut once per call; the offsets are Python ints, quicker to slice with than numpy's).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable, Iterable
+from collections.abc import Callable, Collection, Hashable, Sequence
 
 import numpy as np
 from mpi4py import MPI
 
 from collectives.mpi.call import Call
-from collectives.mpi.segments import largest_segment, segment_count, segments
+from collectives.mpi.segments import segments
 from collectives.ring import ring_chunk, ring_next, ring_prev
 
-Place = Callable[[int, int], tuple[Hashable, np.ndarray]]
-"""``place(step, chunk) -> (key, array)``: where step ``step``'s data of chunk ``chunk`` goes, an
-array of the chunk's length, and a key naming that memory (equal keys, the same memory)."""
+Place = Callable[[int, int, np.ndarray], tuple[Hashable, np.ndarray]]
+"""``place(step, chunk, spare) -> (key, array)``: where step ``step``'s data of chunk ``chunk``
+goes, an array of the chunk's length, and a key naming that memory (equal keys, the same
+memory); ``spare`` is the scratch the pass set aside for the hook."""
 
-Buffers = tuple[np.ndarray, np.ndarray]
-"""The two receive buffers of the reducing steps (the same array twice when chunks travel
-whole), from :func:`receive_buffers`."""
+Arrival = tuple[int, int, slice]  #: a message from the left: (step, chunk, segment of the chunk)
 
 
 def ring_stream(call: Call, offsets: np.ndarray, shift: int, steps: int,
@@ -60,34 +59,35 @@ def ring_stream(call: Call, offsets: np.ndarray, shift: int, steps: int,
     ``(left - s + shift) mod N`` from the left, the first ``reduce_steps`` steps combining it
     with this rank's own data (``work[chunk] = source[chunk] ∘ incoming``, ``call.source`` laid
     out like the working buffer), the rest writing it into place. Step 0 sends its chunk of
-    ``call.source``. Scratch: :func:`receive_buffers` of the chunks, when a step reduces."""
+    ``call.source``. Memory: the engine's receive buffers, when a step reduces."""
     work, source = call.work, call.source
     if call.size == 1:
         if source is not work:
             np.copyto(work, source)  # alone, this rank's data is the result
         return
-    lengths = set(np.diff(offsets).tolist())
-    buffers = receive_buffers(call, lengths)[0] if reduce_steps else None
+    bounds = offsets.tolist()
 
-    def in_work(step: int, chunk: int) -> tuple[int, np.ndarray]:
-        return chunk, work[offsets[chunk]:offsets[chunk + 1]]
+    def in_work(step: int, chunk: int, spare: np.ndarray) -> tuple[int, np.ndarray]:
+        return chunk, work[bounds[chunk]:bounds[chunk + 1]]
 
-    ring_pipeline(call, offsets, shift, steps, reduce_steps, in_work, buffers)
+    ring_pipeline(call, bounds, shift, steps, reduce_steps, in_work)
 
 
-def ring_pipeline(call: Call, offsets: np.ndarray, shift: int, steps: int, reduce_steps: int,
-                  place: Place, buffers: Buffers | None) -> None:
-    """The engine, N > 1: ``steps`` ring steps over the chunks ``offsets`` cuts ``call.source``
-    into. At step s this rank sends chunk ``(rank - s + shift) mod N`` right and receives chunk
-    ``c = (left - s + shift) mod N``: in the first ``reduce_steps`` steps into ``buffers`` (None
-    if none reduces), then ``place(s, c) = source[c] ∘ incoming``; later straight into
+def ring_pipeline(call: Call, offsets: Sequence[int], shift: int, steps: int,
+                  reduce_steps: int, place: Place, spare: int = 0) -> None:
+    """The engine, N > 1: ``steps`` ring steps over the chunks ``offsets`` (N + 1 Python ints)
+    cuts ``call.source`` into. At step s this rank sends chunk ``(rank - s + shift) mod N`` right
+    and receives chunk ``c = (left - s + shift) mod N``: in the first ``reduce_steps`` steps into
+    a receive buffer, then ``place(s, c) = source[c] ∘ incoming``; later straight into
     ``place(s, c)``. Step s + 1 sends from step s's place, step 0 from ``call.source`` (in place,
-    the working buffer's chunks are keyed by index). Returns once every send has completed."""
+    the working buffer's chunks are keyed by index). The hook gets ``spare`` elements of scratch.
+    Returns once every send has completed."""
     n, rank, source, transport = call.size, call.rank, call.source, call.transport
     right, left = ring_next(rank, n), ring_prev(rank, n)
-    cut = _cutter(reduce_steps, call.problem.itemsize)
-    arriving = _arrivals(offsets, left, n, shift, steps, cut)
-    overlap = buffers is not None and buffers[0] is not buffers[1]
+    itemsize = call.problem.itemsize if reduce_steps else 0  # 0: chunks travel whole
+    arriving, cuts = _arrivals(offsets, left, n, shift, steps, itemsize)
+    buffers, mine = _scratch(call, cuts.values() if reduce_steps else (), spare)
+    last, overlap = len(arriving) - 1, buffers[0] is not buffers[1]
     reading: dict[tuple[Hashable, int], MPI.Request] = {}  # (place, segment start) -> its send
 
     def release(key: Hashable, piece: slice) -> None:
@@ -100,28 +100,26 @@ def ring_pipeline(call: Call, offsets: np.ndarray, shift: int, steps: int, reduc
         if step < reduce_steps:
             into = buffers[index % 2][:piece.stop - piece.start]
         else:
-            key, array = place(step, chunk)
+            key, array = place(step, chunk, mine)
             release(key, piece)
             into = array[piece]
         return transport.irecv(into, left), into
 
     pending = post(0)
-    start = ring_chunk(rank, 0, n, shift)
-    sent = _send_first(call, _chunk(source, offsets, start), start, right, cut, reading)
+    sent = _send_first(call, offsets, ring_chunk(rank, 0, n, shift), right, cuts, reading)
     for index, (step, chunk, piece) in enumerate(arriving):
         request, into = pending
         transport.wait_recv(request, into, left)
-        later = index + 1 < len(arriving)
         # the next message may arrive while this one is combined, unless into the same buffer
-        ahead = later and (step >= reduce_steps or overlap)
+        ahead = index < last and (step >= reduce_steps or overlap)
         if ahead:
             pending = post(index + 1)
-        key, array = place(step, chunk)
+        key, array = place(step, chunk, mine)
         result = array[piece]
         if step < reduce_steps:
             release(key, piece)
-            call.combine(result, _chunk(source, offsets, chunk)[piece], into)
-        if later and not ahead:
+            call.combine(result, source[offsets[chunk]:offsets[chunk + 1]][piece], into)
+        if index < last and not ahead:
             pending = post(index + 1)
         if step + 1 < steps:  # what arrived at step s leaves at step s + 1
             sent.append(transport.isend(result, right))
@@ -129,56 +127,57 @@ def ring_pipeline(call: Call, offsets: np.ndarray, shift: int, steps: int, reduc
     transport.wait_all(sent)
 
 
-def receive_buffers(call: Call, lengths: Iterable[int], spare: int = 0) -> tuple[Buffers,
-                                                                                 np.ndarray]:
-    """The reducing steps' two receive buffers, each as large as the largest segment of a
-    message of one of ``lengths`` elements (one, shared, when every such message travels whole),
-    and ``spare`` elements after them: one take of the call's scratch, at most one chunk plus
-    ``spare``."""
-    itemsize = call.problem.itemsize
-    lengths = tuple(lengths)
-    largest = largest_segment(lengths, itemsize)
-    if all(segment_count(length, itemsize) == 1 for length in lengths):
-        scratch = call.scratch(largest + spare)
-        return (scratch[:largest],) * 2, scratch[largest:]
-    scratch = call.scratch(2 * largest + spare)
-    return (scratch[:largest], scratch[largest:2 * largest]), scratch[2 * largest:]
+def _arrivals(offsets: Sequence[int], left: int, n: int, shift: int, steps: int,
+              itemsize: int) -> tuple[list[Arrival], dict[int, list[slice]]]:
+    """Every message from the left, in arrival order, and the cut of every chunk's length."""
+    cuts: dict[int, list[slice]] = {}
+    for chunk in range(n):
+        length = offsets[chunk + 1] - offsets[chunk]
+        if length not in cuts:
+            cuts[length] = _cut(length, itemsize)
+    arriving: list[Arrival] = []
+    for step in range(steps):
+        chunk = ring_chunk(left, step, n, shift)
+        for piece in cuts[offsets[chunk + 1] - offsets[chunk]]:
+            arriving.append((step, chunk, piece))
+    return arriving, cuts
 
 
-def _send_first(call: Call, first: np.ndarray, start: int, right: int,
-                cut: Callable[[int], list[slice]],
+def _cut(length: int, itemsize: int) -> list[slice]:
+    """How a chunk travels: in segments when the pass reduces (each is combined while the next
+    arrives, and leaves again at once), whole (``itemsize`` 0) when it only copies (an
+    all-gather), where segments only add messages (docs/mpi.md)."""
+    return segments(length, itemsize) if itemsize else [slice(0, length)]
+
+
+def _scratch(call: Call, cuts: Collection[list[slice]],
+             spare: int) -> tuple[tuple[np.ndarray, np.ndarray], np.ndarray]:
+    """One take of the call's scratch: two receive buffers, each as large as the largest segment
+    of ``cuts`` (one, shared, when every chunk travels whole), then ``spare`` elements for the
+    hook; at most one chunk plus ``spare``. Without cuts or spare, nothing is taken."""
+    largest, received = 0, 1
+    for pieces in cuts:
+        largest = max(largest, pieces[0].stop - pieces[0].start)  # the first is the largest
+        if len(pieces) > 1:
+            received = 2
+    if not cuts and not spare:  # nothing to take (no step reduces): the buffers stay unused
+        return (call.work, call.work), call.work[:0]
+    scratch = call.scratch(received * largest + spare)
+    first = scratch[:largest]
+    pair = (first, first) if received == 1 else (first, scratch[largest:2 * largest])
+    return pair, scratch[received * largest:]
+
+
+def _send_first(call: Call, offsets: Sequence[int], start: int, right: int,
+                cuts: dict[int, list[slice]],
                 reading: dict[tuple[Hashable, int], MPI.Request]) -> list[MPI.Request]:
-    """Start step 0's sends, of ``first``, chunk ``start`` of ``call.source``; in place, note
-    them as reading that chunk of the working buffer, keyed by the chunk's index."""
-    in_place = call.source is call.work  # this chunk's result arrives later
+    """Start step 0's sends, of chunk ``start`` of ``call.source``; in place, note them as
+    reading that chunk of the working buffer, keyed by the chunk's index."""
+    source, transport = call.source, call.transport
+    first, in_place = source[offsets[start]:offsets[start + 1]], source is call.work
     sent = []
-    for piece in cut(len(first)):
-        sent.append(call.transport.isend(first[piece], right))
-        if in_place:
+    for piece in cuts[len(first)]:
+        sent.append(transport.isend(first[piece], right))
+        if in_place:  # this chunk's result arrives later
             reading[start, piece.start] = sent[-1]
     return sent
-
-
-def _arrivals(offsets: np.ndarray, left: int, n: int, shift: int, steps: int,
-              cut: Callable[[int], list[slice]]) -> list[tuple[int, int, slice]]:
-    """Every message from the left, in arrival order: (step, chunk, segment of that chunk)."""
-    return [(step, chunk, piece) for step in range(steps)
-            for chunk in [ring_chunk(left, step, n, shift)]
-            for piece in cut(_length(offsets, chunk))]
-
-
-def _cutter(reduce_steps: int, itemsize: int) -> Callable[[int], list[slice]]:
-    """How a chunk of a given length travels: in segments when the pass reduces (each is
-    combined while the next arrives, and leaves again at once), whole when it only copies (an
-    all-gather), where segments only add messages (docs/mpi.md)."""
-    if reduce_steps == 0:
-        return lambda length: [slice(0, length)]
-    return lambda length: segments(length, itemsize)
-
-
-def _chunk(array: np.ndarray, offsets: np.ndarray, chunk: int) -> np.ndarray:
-    return array[offsets[chunk]:offsets[chunk + 1]]
-
-
-def _length(offsets: np.ndarray, chunk: int) -> int:
-    return int(offsets[chunk + 1] - offsets[chunk])
