@@ -65,7 +65,7 @@ def ring_stream(call: Call, offsets: np.ndarray, shift: int, steps: int,
         if source is not work:
             np.copyto(work, source)  # alone, this rank's data is the result
         return
-    bounds = offsets.tolist()
+    bounds = np.asarray(offsets).tolist()  # Python ints: quicker to slice with
 
     def in_work(step: int, chunk: int, spare: np.ndarray) -> tuple[int, np.ndarray]:
         return chunk, work[bounds[chunk]:bounds[chunk + 1]]
@@ -86,7 +86,7 @@ def ring_pipeline(call: Call, offsets: Sequence[int], shift: int, steps: int,
     right, left = ring_next(rank, n), ring_prev(rank, n)
     itemsize = call.problem.itemsize if reduce_steps else 0  # 0: chunks travel whole
     arriving, cuts = _arrivals(offsets, left, n, shift, steps, itemsize)
-    buffers, mine = _scratch(call, cuts.values() if reduce_steps else (), spare)
+    buffers, extra = _scratch(call, cuts.values() if reduce_steps else (), spare)
     last, overlap = len(arriving) - 1, buffers[0] is not buffers[1]
     reading: dict[tuple[Hashable, int], MPI.Request] = {}  # (place, segment start) -> its send
 
@@ -100,7 +100,7 @@ def ring_pipeline(call: Call, offsets: Sequence[int], shift: int, steps: int,
         if step < reduce_steps:
             into = buffers[index % 2][:piece.stop - piece.start]
         else:
-            key, array = place(step, chunk, mine)
+            key, array = place(step, chunk, extra)
             release(key, piece)
             into = array[piece]
         return transport.irecv(into, left), into
@@ -114,7 +114,7 @@ def ring_pipeline(call: Call, offsets: Sequence[int], shift: int, steps: int,
         ahead = index < last and (step >= reduce_steps or overlap)
         if ahead:
             pending = post(index + 1)
-        key, array = place(step, chunk, mine)
+        key, array = place(step, chunk, extra)
         result = array[piece]
         if step < reduce_steps:
             release(key, piece)
@@ -157,7 +157,8 @@ def _scratch(call: Call, cuts: Collection[list[slice]],
     hook; at most one chunk plus ``spare``. Without cuts or spare, nothing is taken."""
     largest, received = 0, 1
     for pieces in cuts:
-        largest = max(largest, pieces[0].stop - pieces[0].start)  # the first is the largest
+        # the first segment is the largest (collectives.partition gives it the extra element)
+        largest = max(largest, pieces[0].stop - pieces[0].start)
         if len(pieces) > 1:
             received = 2
     if not cuts and not spare:  # nothing to take (no step reduces): the buffers stay unused
