@@ -29,19 +29,21 @@ at most one chunk, from the communicator's scratch pool; chunks that travel whol
 buffer of a chunk, and the next receive is posted once the last one has been combined. Every
 other receive lands in its place. A hook's own memory (reduce-scatter's spare block) comes from
 the same take of scratch, after the buffers. Cost per segment: one receive, one send and, in a
-reducing step, one combination; in Python, a few calls and dictionary operations (each length
-is cut once per call; the offsets are Python ints, quicker to slice with than numpy's).
+reducing step, one combination; in Python, a few calls and dictionary operations. The list of
+arriving segments is worked out once per call signature and kept (the last 64), and the offsets
+are Python ints, quicker to slice with than numpy's.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Collection, Hashable, Sequence
+from functools import lru_cache
 
 import numpy as np
 from mpi4py import MPI
 
+from collectives.mpi import segments
 from collectives.mpi.call import Call
-from collectives.mpi.segments import segments
 from collectives.ring import ring_chunk, ring_next, ring_prev
 
 Place = Callable[[int, int, np.ndarray], tuple[Hashable, np.ndarray]]
@@ -85,7 +87,8 @@ def ring_pipeline(call: Call, offsets: Sequence[int], shift: int, steps: int,
     n, rank, source, transport = call.size, call.rank, call.source, call.transport
     right, left = ring_next(rank, n), ring_prev(rank, n)
     itemsize = call.problem.itemsize if reduce_steps else 0  # 0: chunks travel whole
-    arriving, cuts = _arrivals(offsets, left, n, shift, steps, itemsize)
+    arriving, cuts = _arrivals(tuple(offsets), left, n, shift, steps, itemsize,
+                               segments.SEGMENT_BYTES)
     buffers, extra = _scratch(call, cuts.values() if reduce_steps else (), spare)
     last, overlap = len(arriving) - 1, buffers[0] is not buffers[1]
     reading: dict[tuple[Hashable, int], MPI.Request] = {}  # (place, segment start) -> its send
@@ -106,7 +109,12 @@ def ring_pipeline(call: Call, offsets: Sequence[int], shift: int, steps: int,
         return transport.irecv(into, left), into
 
     pending = post(0)
-    sent = _send_first(call, offsets, ring_chunk(rank, 0, n, shift), right, cuts, reading)
+    start = ring_chunk(rank, 0, n, shift)
+    first, in_place, sent = source[offsets[start]:offsets[start + 1]], source is call.work, []
+    for piece in cuts[len(first)]:
+        sent.append(transport.isend(first[piece], right))
+        if in_place:  # this chunk's result arrives later, into the memory being sent
+            reading[start, piece.start] = sent[-1]
     for index, (step, chunk, piece) in enumerate(arriving):
         request, into = pending
         transport.wait_recv(request, into, left)
@@ -127,9 +135,14 @@ def ring_pipeline(call: Call, offsets: Sequence[int], shift: int, steps: int,
     transport.wait_all(sent)
 
 
-def _arrivals(offsets: Sequence[int], left: int, n: int, shift: int, steps: int,
-              itemsize: int) -> tuple[list[Arrival], dict[int, list[slice]]]:
-    """Every message from the left, in arrival order, and the cut of every chunk's length."""
+@lru_cache(maxsize=64)
+def _arrivals(offsets: tuple[int, ...], left: int, n: int, shift: int, steps: int,
+              itemsize: int, segment_bytes: int) -> tuple[tuple[Arrival, ...],
+                                                           dict[int, list[slice]]]:
+    """Every message from the left, in arrival order, and the cut of every chunk's length (both
+    only read), kept for the next calls with the same arguments (``segment_bytes``, the size
+    :mod:`~collectives.mpi.segments` cuts by, is one), so a loop of small calls works them out
+    once."""
     cuts: dict[int, list[slice]] = {}
     for chunk in range(n):
         length = offsets[chunk + 1] - offsets[chunk]
@@ -140,14 +153,14 @@ def _arrivals(offsets: Sequence[int], left: int, n: int, shift: int, steps: int,
         chunk = ring_chunk(left, step, n, shift)
         for piece in cuts[offsets[chunk + 1] - offsets[chunk]]:
             arriving.append((step, chunk, piece))
-    return arriving, cuts
+    return tuple(arriving), cuts
 
 
 def _cut(length: int, itemsize: int) -> list[slice]:
     """How a chunk travels: in segments when the pass reduces (each is combined while the next
     arrives, and leaves again at once), whole (``itemsize`` 0) when it only copies (an
     all-gather), where segments only add messages (docs/mpi.md)."""
-    return segments(length, itemsize) if itemsize else [slice(0, length)]
+    return segments.segments(length, itemsize) if itemsize else [slice(0, length)]
 
 
 def _scratch(call: Call, cuts: Collection[list[slice]],
@@ -167,18 +180,3 @@ def _scratch(call: Call, cuts: Collection[list[slice]],
     first = scratch[:largest]
     pair = (first, first) if received == 1 else (first, scratch[largest:2 * largest])
     return pair, scratch[received * largest:]
-
-
-def _send_first(call: Call, offsets: Sequence[int], start: int, right: int,
-                cuts: dict[int, list[slice]],
-                reading: dict[tuple[Hashable, int], MPI.Request]) -> list[MPI.Request]:
-    """Start step 0's sends, of chunk ``start`` of ``call.source``; in place, note them as
-    reading that chunk of the working buffer, keyed by the chunk's index."""
-    source, transport = call.source, call.transport
-    first, in_place = source[offsets[start]:offsets[start + 1]], source is call.work
-    sent = []
-    for piece in cuts[len(first)]:
-        sent.append(transport.isend(first[piece], right))
-        if in_place:  # this chunk's result arrives later
-            reading[start, piece.start] = sent[-1]
-    return sent
