@@ -13,7 +13,8 @@ from collectives.cli import main
 from collectives.cli.progress import run_steps
 from collectives.errors import InvalidInputError
 from collectives.ops import resolve_op
-from collectives.sim import Simulation, engine, memory, pairs
+from collectives.sim import Simulation, memory, pairs
+from collectives.sim import result as sim_result
 from collectives.sim.pairs import PairTraffic
 from collectives.spec import Problem
 
@@ -100,7 +101,7 @@ def test_the_matrix_is_refused_when_it_cannot_fit(small_machine):
 def test_json_gives_pairs_above_the_matrix_limit(monkeypatch):
     """Above JSON_MATRIX_RANKS ranks the JSON record holds [src, dst, bytes] triples of the
     pairs that talked instead of the matrix."""
-    monkeypatch.setattr(engine, "JSON_MATRIX_RANKS", 4)
+    monkeypatch.setattr(sim_result, "JSON_MATRIX_RANKS", 4)
     result = Simulation.count_only("allreduce", ranks=5, count=10, dtype="int32",
                                    algorithm="ring").run()
     summary = result.to_dict()

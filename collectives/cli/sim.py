@@ -29,7 +29,7 @@ from collectives.costs import reference_cost, reference_time
 from collectives.errors import InvalidInputError
 from collectives.ops import resolve_op
 from collectives.sim import SimResult, Simulation
-from collectives.sim.engine import keeps_transfers
+from collectives.sim.defaults import keeps_transfers
 from collectives.sim.memory import check_run
 from collectives.sim.network import Network
 from collectives.sim.timing import format_seconds

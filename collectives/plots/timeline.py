@@ -19,7 +19,7 @@ import numpy as np
 
 from collectives.errors import InvalidInputError
 from collectives.plots.figure import chunk_colour, new_figure, save, time_unit
-from collectives.sim.engine import SimResult
+from collectives.sim.result import SimResult
 from collectives.sim.timing import format_seconds
 from collectives.sim.trace import timed_transfers
 

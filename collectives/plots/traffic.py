@@ -10,7 +10,7 @@ import numpy as np
 
 from collectives.errors import CollectivesError
 from collectives.plots.figure import new_figure, save
-from collectives.sim.engine import SimResult
+from collectives.sim.result import SimResult
 
 
 @dataclass(frozen=True)

@@ -1,218 +1,75 @@
 """The step engine: runs a schedule on N virtual ranks, one step at a time, counting bytes.
 
 Step model (the reference's): in one step each rank sends to at most one peer and receives from
-at most one peer, at once. The engine rejects a step that breaks it, reads outside a buffer, or
-writes one element twice. A step has simultaneous semantics: every transfer reads its source
-before any transfer of the step writes.
+at most one peer, at once. Before it runs, a step that breaks it, reads outside a buffer, or
+writes one element twice is rejected (:mod:`collectives.sim.step_checks`). A step has
+simultaneous semantics: every transfer reads its source before any transfer of the step writes.
 
 Three modes: data (numpy buffers, the result compared with numpy's answer), provenance (each
 element also records which inputs, at which positions, went into it and how many times, and the
-collective's postcondition is checked at the end), and count-only (no data at all, for large N).
+collective's postcondition is checked at the end: :mod:`collectives.sim.provenance`), and
+count-only (no data at all, for large N).
 
-Memory grows with N per step, not N²: the bytes between ranks are kept for the pairs that talk
-(:mod:`collectives.sim.pairs`), and a run whose estimated footprint cannot fit is refused before
-it starts (:mod:`collectives.sim.memory`).
+Stepping follows SimPy: :meth:`Simulation.step` executes one step and returns what moved (a
+:class:`~collectives.sim.result.StepRecord`), :meth:`Simulation.run` loops to the end and returns
+the :class:`~collectives.sim.result.SimResult`; :func:`simulate` builds and runs one in a call.
+Options not given take the defaults of :mod:`collectives.sim.defaults`.
 
-Given a :class:`~collectives.sim.network.Network`, every step is also timed
-(:mod:`collectives.sim.timing` defines the step time): the result then has the run's ``time``,
-each step's duration and the bytes each link carried. Without one, nothing is timed.
+It assumes a schedule, registered or custom, that yields :class:`~collectives.sim.schedule.Step`
+objects for the :class:`~collectives.spec.Problem` it is given; a registered algorithm is first
+checked against the catalogue (op, N, S, G).
 
-Stepping follows SimPy: :meth:`Simulation.step` executes one step and returns what moved,
-:meth:`Simulation.run` loops to the end and returns the :class:`SimResult`.
+Costs: memory grows with N per step, not N²: the bytes between ranks are kept for the pairs that
+talk (:mod:`collectives.sim.pairs`), and a run whose estimated footprint cannot fit is refused
+before it starts (:mod:`collectives.sim.memory`). A step of T transfers costs O(T) numpy work to
+check, count and, in data mode, move (provenance moves N · inputs cells per element). Given a
+:class:`~collectives.sim.network.Network`, every step is also timed (:mod:`collectives.sim.timing`
+defines the step time): the result then has the run's ``time``, each step's duration and the
+bytes each link carried. Without one, nothing is timed.
+
+The result record, the defaults and the limits are re-exported here, so every name of the
+simulator's front door imports from ``collectives.sim.engine``.
 """
 
 from __future__ import annotations
 
 import itertools
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
 from collectives.catalogue import REDUCING, algorithm_info, check_supported
-from collectives.errors import (
-    CollectivesError,
-    InvalidInputError,
-    ProvenanceError,
-    ScheduleError,
-)
+from collectives.errors import CollectivesError, InvalidInputError, ScheduleError
 from collectives.ops import Op, resolve_op
 from collectives.partition import chunk_offsets
 from collectives.sim import memory
-from collectives.sim.network import Hierarchical, Network
+from collectives.sim.defaults import KEEP_TRANSFERS_RANKS, keeps_transfers, network_group_size
+from collectives.sim.network import Network
 from collectives.sim.pairs import PairTraffic
-from collectives.sim.registry import SIM_ALGORITHMS, ScheduleBuilder
-from collectives.sim.schedule import Action, Step
-from collectives.sim.timing import (
-    LinkUsage,
-    StepTiming,
-    advance_ranks,
-    pair_link_usage,
-    time_step,
+from collectives.sim.provenance import (
+    PROVENANCE_CELL_LIMIT,
+    add_counts,
+    check_tracks,
+    initial_tracks,
 )
+from collectives.sim.registry import SIM_ALGORITHMS, ScheduleBuilder
+from collectives.sim.result import JSON_MATRIX_RANKS, SimResult, StepRecord
+from collectives.sim.schedule import Action, Step
+from collectives.sim.step_checks import Crossing, check_step
+from collectives.sim.timing import advance_ranks, pair_link_usage, time_step
 from collectives.spec import (
     Problem,
     as_dtype,
     expected_outputs,
-    expected_provenance,
     problem_from_inputs,
     results_match,
 )
 
-# Provenance keeps a (work, N, input) count array per rank; beyond this many cells it is refused.
-PROVENANCE_CELL_LIMIT = 20_000_000
-
-# Up to this many ranks a run keeps every step's transfers unless told otherwise.
-KEEP_TRANSFERS_RANKS = 256
-
-# Above this many ranks to_dict gives the traffic as the pairs that talked, not an N x N matrix.
-JSON_MATRIX_RANKS = 1024
+__all__ = ["JSON_MATRIX_RANKS", "KEEP_TRANSFERS_RANKS", "PROVENANCE_CELL_LIMIT", "SimResult",
+           "Simulation", "StepRecord", "keeps_transfers", "network_group_size", "simulate"]
 
 _END = object()  # what next() gives when a schedule has no more steps (None is a wrong step)
-
-
-@dataclass(frozen=True)
-class StepRecord:
-    """What one step moved."""
-
-    index: int
-    label: str
-    messages: int  #: distinct (source, destination) pairs that exchanged data
-    bytes: int  #: bytes that crossed links in this step
-    transfers: Step | None = field(default=None, repr=False)  #: the step itself, when kept
-    duration: float | None = None  #: seconds the step took on the network, when one was given
-    timing: StepTiming | None = field(default=None, repr=False)  #: its messages' times, when kept
-
-
-@dataclass
-class SimResult:
-    """The outcome of a simulated collective."""
-
-    collective: str
-    algorithm: str
-    ranks: int
-    count: int
-    dtype: np.dtype
-    root: int
-    op: str | None
-    outputs: list[np.ndarray | None] | None  #: per rank; None in count-only mode
-    steps: list[StepRecord]
-    bytes_sent: np.ndarray  #: per rank
-    bytes_received: np.ndarray  #: per rank
-    pairs: PairTraffic  #: bytes between the pairs of ranks that talked
-    verified: bool | None  #: outputs equal numpy's answer; None in count-only mode
-    provenance_checked: bool = False
-    time: float | None = None  #: seconds on the network (the sum of step durations), if given
-    dataflow_time: float | None = None  #: seconds without barriers between steps (timing.py)
-    step_times: np.ndarray | None = field(default=None, repr=False)  #: per step, seconds
-    links: LinkUsage | None = field(default=None, repr=False)  #: bytes and busy time per link
-    segments: int = 1  #: S, the pieces a pipelining algorithm cut the data into
-    group_size: int | None = None  #: G, the ranks per node the problem gave (None: one node)
-
-    def __repr__(self) -> str:  # short: the arrays can be N x N
-        return (f"<SimResult {self.collective} {self.algorithm!r}: N={self.ranks}, "
-                f"count={self.count} {self.dtype}, {self.num_steps} steps, "
-                f"{self.total_bytes} bytes, verified={self.verified}>")
-
-    @property
-    def num_steps(self) -> int:
-        """Steps the schedule took."""
-        return len(self.steps)
-
-    @property
-    def total_bytes(self) -> int:
-        """Bytes sent by all ranks together."""
-        return int(self.bytes_sent.sum())
-
-    @property
-    def traffic(self) -> np.ndarray:
-        """The N×N matrix: ``traffic[i, j]`` is the bytes rank i sent rank j; made on each
-        request, and refused when it cannot fit (use :meth:`traffic_pairs` then)."""
-        n = self.ranks
-        memory.check_fits("the N x N traffic matrix", 8 * n * n, f"{n} x {n} int64 cells",
-                          "use traffic_pairs() or bytes_between(), which hold only the "
-                          f"{len(self.pairs)} pairs that talked")
-        return self.pairs.dense()
-
-    def traffic_pairs(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """(src, dst, bytes) of every pair of ranks that exchanged bytes, by src, then dst."""
-        return self.pairs.pairs()
-
-    def bytes_between(self, src: int, dst: int) -> int:
-        """Bytes rank ``src`` sent rank ``dst`` over the run."""
-        return self.pairs.between(src, dst)
-
-    def flow_time(self, send_buffer: float = 0.0) -> float:
-        """Seconds with messages as flows that share links while they overlap in time and
-        senders free once at most ``send_buffer`` bytes are still to cross
-        (:mod:`collectives.sim.flows`); needs a run on a network whose steps were kept."""
-        from collectives.sim.flows import flow_time
-
-        if self.links is None:
-            raise CollectivesError("expected a run on a network for its flow time, got one "
-                                   "without a network")
-        return flow_time(self.links.network, self.steps, send_buffer=send_buffer).time
-
-    @property
-    def link_bytes(self) -> dict[str, int] | None:
-        """Bytes each link carried (``"2->3"`` -> bytes), when run on a network."""
-        return None if self.links is None else self.links.as_dict()
-
-    def _traffic_dict(self) -> dict[str, Any]:
-        """``traffic`` as N lists of N up to :data:`JSON_MATRIX_RANKS` ranks, else
-        ``traffic_pairs`` as [src, dst, bytes] triples of the pairs that talked."""
-        if self.ranks <= JSON_MATRIX_RANKS:
-            return {"traffic": self.traffic.tolist()}
-        src, dst, nbytes = self.traffic_pairs()
-        return {"traffic_pairs": np.stack([src, dst, nbytes], axis=1).tolist()}
-
-    def to_dict(self) -> dict[str, Any]:
-        """A JSON-ready summary (without the output arrays); the traffic as an N×N matrix up
-        to :data:`JSON_MATRIX_RANKS` ranks, as the pairs that talked above."""
-        return {
-            "collective": self.collective,
-            "algorithm": self.algorithm,
-            "ranks": self.ranks,
-            "count": self.count,
-            "dtype": str(self.dtype),
-            "root": self.root,
-            "op": self.op,
-            "steps": self.num_steps,
-            "bytes_sent": self.bytes_sent.tolist(),
-            "bytes_received": self.bytes_received.tolist(),
-            "total_bytes": self.total_bytes,
-            **self._traffic_dict(),
-            "verified": self.verified,
-            "provenance_checked": self.provenance_checked,
-            "segments": self.segments,
-            **({} if self.links is None or self.step_times is None else {
-                "network": self.links.network.describe(),
-                "time": self.time,
-                "dataflow_time": self.dataflow_time,
-                "step_times": self.step_times.tolist(),
-                "link_bytes": self.link_bytes,
-            }),
-        }
-
-
-@dataclass(frozen=True)
-class _Remote:
-    """The transfers of a step that cross links: their ranks and lengths."""
-
-    src: np.ndarray
-    dst: np.ndarray
-    length: np.ndarray
-    ascending: bool  #: src strictly increasing: each rank sends at most one transfer
-
-    @classmethod
-    def of(cls, step: Step) -> _Remote:
-        remote = step.remote
-        if remote.all():
-            src, dst, length = step.src, step.dst, step.length
-        else:
-            src, dst, length = step.src[remote], step.dst[remote], step.length[remote]
-        return cls(src, dst, length, _strictly_increasing(src))
 
 
 class Simulation:
@@ -252,7 +109,7 @@ class Simulation:
                 assert x is not None
                 work[work_start:work_start + length] = x[in_start:in_start + length]
             self._work.append(work)
-        self._provenance = self._initial_provenance() if provenance else None
+        self._provenance = initial_tracks(problem) if provenance else None
 
     @classmethod
     def count_only(cls, collective: str, *, ranks: int, count: int,
@@ -301,23 +158,6 @@ class Simulation:
             raise ScheduleError(f"expected the schedule to return an iterable of Steps, got "
                                 f"{type(steps).__name__}") from None
         self._pending: Step | None = self._next_step()
-
-    def _initial_provenance(self) -> list[np.ndarray]:
-        p = self.problem
-        cells = p.ranks * p.work_size * p.ranks * p.input_count
-        if cells > PROVENANCE_CELL_LIMIT:
-            raise CollectivesError(
-                f"provenance mode expected at most {PROVENANCE_CELL_LIMIT} tracking cells, got "
-                f"{cells} ({p.ranks} ranks, {p.count} elements); use fewer ranks or elements"
-            )
-        tracks = []
-        for rank in range(p.ranks):
-            track = np.zeros((p.work_size, p.ranks, p.input_count), dtype=np.int32)
-            for in_start, work_start, length in p.placements(rank):
-                offsets = np.arange(length)
-                track[work_start + offsets, rank, in_start + offsets] = 1
-            tracks.append(track)
-        return tracks
 
     def __repr__(self) -> str:
         if not hasattr(self, "_provenance"):  # the constructor failed half-way
@@ -393,11 +233,11 @@ class Simulation:
                 f"the simulation has finished: all {len(self._records)} steps have run"
             )
         step, index = self._pending, len(self._records)
-        remote = self._check(step, index)
+        remote = check_step(step, index, self.problem.ranks, self.problem.work_size)
         if self._work is not None:
             self._move(step, self._work, self._reduce)
         if self._provenance is not None:
-            self._move(step, self._provenance, _add_counts)
+            self._move(step, self._provenance, add_counts)
         record = self._count(step, index, remote)
         self._records.append(record)
         self._pending = self._next_step()
@@ -424,7 +264,7 @@ class Simulation:
             verified = all(results_match(got, want, p.ranks)
                            for got, want in zip(outputs, expected, strict=True))
         if self._provenance is not None:
-            self._check_provenance()
+            check_tracks(p, self.algorithm, self._provenance)
         return SimResult(
             collective=p.collective, algorithm=self.algorithm, ranks=p.ranks, count=p.count,
             dtype=p.dtype, root=p.root, op=p.op.name if p.op else None, outputs=outputs,
@@ -466,53 +306,6 @@ class Simulation:
         assert self._work is not None
         return self._work[rank][span[0]:span[1]].reshape(shape).copy()
 
-    def _check(self, step: Step, index: int) -> _Remote:
-        """Reject a step that breaks the step model or reaches outside a buffer; return its
-        transfers that cross links."""
-        where = f"step {index} ({step.label or 'unlabelled'})"
-        self._check_ranges(step, where)
-        crossing = _Remote.of(step)
-        # Fast paths: ranks that send once (ascending) and ranks written once need no search.
-        one_each = not len(step) or int(np.bincount(step.dst).max()) <= 1
-        if not crossing.ascending:
-            self._check_one_peer("sends to", crossing.src, crossing.dst, where)
-        if not one_each:
-            self._check_one_peer("receives from", crossing.dst, crossing.src, where)
-            _check_written_once(step, where)
-        return crossing
-
-    def _check_ranges(self, step: Step, where: str) -> None:
-        """Ranks, lengths and ranges of ``step`` inside the world and the working buffer."""
-        n, size = self.problem.ranks, self.problem.work_size
-        for name in ("src", "dst"):
-            ranks = getattr(step, name)
-            if len(ranks) and (ranks.min() < 0 or ranks.max() >= n):
-                raise ScheduleError(f"{where}: expected {name} ranks in 0..{n - 1}, "
-                                    f"got {int(ranks.min())}..{int(ranks.max())}")
-        if len(step) and step.length.min() < 0:
-            raise ScheduleError(f"{where}: expected lengths >= 0, got {int(step.length.min())}")
-        for name in ("src_start", "dst_start"):
-            start = getattr(step, name)
-            if len(step) and (start.min() < 0 or (start + step.length).max() > size):
-                got = (f"one starting at {int(start.min())}" if start.min() < 0
-                       else f"one reaching {int((start + step.length).max())}")
-                raise ScheduleError(f"{where}: expected {name.split('_')[0]} ranges inside the "
-                                    f"{size}-element working buffer, got {got}")
-
-    def _check_one_peer(self, role: str, ranks: np.ndarray, peers: np.ndarray,
-                        where: str) -> None:
-        """Each of ``ranks`` has one peer in ``peers`` (the step model: one per direction)."""
-        peer_of = np.full(self.problem.ranks, -1, dtype=np.int64)
-        peer_of[ranks] = peers  # with one peer per rank, every write agrees
-        clash = np.flatnonzero(peer_of[ranks] != peers)
-        if clash.size:
-            rank = int(ranks[clash[0]])
-            named = sorted({int(p) for p in peers[ranks == rank]})
-            raise ScheduleError(
-                f"{where}: rank {rank} {role} ranks {named}; the step model expected at "
-                f"most one peer per direction per step, got {len(named)}"
-            )
-
     def _reduce(self, target: np.ndarray, incoming: np.ndarray, source_first: bool) -> None:
         assert self.problem.op is not None
         self.problem.op.reduce_into(target, incoming, operand_first=source_first)
@@ -530,10 +323,10 @@ class Simulation:
             else:
                 reduce(target, data, action == Action.REDUCE_SOURCE_FIRST)
 
-    def _count(self, step: Step, index: int, crossing: _Remote) -> StepRecord:
+    def _count(self, step: Step, index: int, crossing: Crossing) -> StepRecord:
         nbytes = crossing.length * self.problem.itemsize
         self._traffic.add(crossing.src, crossing.dst, nbytes)
-        # _check allowed one destination per sender, so one message each
+        # check_step allowed one destination per sender, so one message each
         messages = len(crossing.src) if crossing.ascending else len(np.unique(crossing.src))
         timing = (None if self._network is None
                   else time_step(self._network, step, self.problem.itemsize))
@@ -543,74 +336,6 @@ class Simulation:
                           bytes=int(nbytes.sum()), transfers=step if self._keep else None,
                           duration=None if timing is None else timing.duration,
                           timing=timing if self._keep else None)
-
-    def _check_provenance(self) -> None:
-        assert self._provenance is not None
-        p = self.problem
-        for rank in range(p.ranks):
-            expected = expected_provenance(p, rank)
-            span = p.output_span(rank)
-            if expected is None or span is None:
-                continue
-            actual = self._provenance[rank][span[0]:span[1]]
-            wrong = np.flatnonzero((actual != expected).any(axis=(1, 2)))
-            if wrong.size:
-                element = int(wrong[0])
-                raise ProvenanceError(
-                    f"{p.collective} algorithm {self.algorithm!r}: rank {rank} output element "
-                    f"{element} expected {_describe(expected[element])}, "
-                    f"got {_describe(actual[element])}"
-                )
-
-
-def _strictly_increasing(values: np.ndarray) -> bool:
-    return len(values) < 2 or bool(np.all(values[1:] > values[:-1]))
-
-
-def _check_written_once(step: Step, where: str) -> None:
-    """No element of a rank is written twice by ``step``."""
-    written = step.length > 0
-    if np.bincount(step.dst[written], minlength=1).max() > 1:  # a rank gets several pieces
-        dst, start = step.dst[written], step.dst_start[written]
-        stop = start + step.length[written]
-        order = np.lexsort((start, dst))  # by rank, then start: an overlap shows next door
-        dst, start, stop = dst[order], start[order], stop[order]
-        twice = np.flatnonzero((dst[1:] == dst[:-1]) & (start[1:] < stop[:-1]))
-        if twice.size:
-            first = twice[0] + 1
-            raise ScheduleError(
-                f"{where}: rank {int(dst[first])} is written twice at element "
-                f"{int(start[first])}; expected each element written at most once per step"
-            )
-
-
-def keeps_transfers(ranks: int, keep_transfers: bool | None) -> bool:
-    """Whether a run keeps its steps' transfers: as asked, else up to
-    :data:`KEEP_TRANSFERS_RANKS` ranks."""
-    return ranks <= KEEP_TRANSFERS_RANKS if keep_transfers is None else bool(keep_transfers)
-
-
-def _add_counts(target: np.ndarray, incoming: np.ndarray, source_first: bool) -> None:
-    target += incoming
-
-
-def _describe(counts: np.ndarray) -> str:
-    """``{rank 0 pos 3, rank 1 pos 3 x2}`` for a provenance cell."""
-    ranks, positions = np.nonzero(counts)
-    if not len(ranks):
-        return "{no input}"
-    parts = [f"rank {r} pos {q}" + (f" x{counts[r, q]}" if counts[r, q] != 1 else "")
-             for r, q in zip(ranks, positions, strict=True)]
-    return "{" + ", ".join(parts) + "}"
-
-
-def network_group_size(network: Network | None, group_size: int | None,
-                       ranks: int) -> int | None:
-    """G, the ranks per node: ``group_size`` where given, else a hierarchical network's (all
-    ranks in one node where it has fewer than G), else None (one node)."""
-    if group_size is not None or not isinstance(network, Hierarchical):
-        return group_size
-    return min(network.group_size, ranks)
 
 
 def simulate(collective: str, inputs: Sequence[np.ndarray | None], *, algorithm: str,

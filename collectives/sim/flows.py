@@ -43,7 +43,7 @@ from collectives.sim.network import Network
 from collectives.sim.timing import StepTiming
 
 if TYPE_CHECKING:
-    from collectives.sim.engine import StepRecord
+    from collectives.sim.result import StepRecord
 
 _EPSILON_BYTES = 1e-6  # a flow with fewer bytes left than this has arrived
 _EPSILON_SECONDS = 1e-12  # or with what it would carry in this long: the clock's rounding

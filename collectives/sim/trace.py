@@ -30,7 +30,7 @@ from collectives.sim.network import Network
 from collectives.sim.timing import transfer_intervals
 
 if TYPE_CHECKING:
-    from collectives.sim.engine import SimResult
+    from collectives.sim.result import SimResult
 
 SECONDS_TO_US = 1e6
 

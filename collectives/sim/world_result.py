@@ -14,8 +14,8 @@ from typing import Any
 
 import numpy as np
 
-from collectives.sim.engine import SimResult
 from collectives.sim.network import Network
+from collectives.sim.result import SimResult
 from collectives.sim.timing import format_seconds
 
 
