@@ -40,7 +40,7 @@ from collectives.spec import Problem, block_shape_of
 SIGNATURES_KEPT = 64  #: call signatures a cache keeps at the most
 
 Value = TypeVar("Value")
-Plan = TypeVar("Plan")
+SidePlan = TypeVar("SidePlan")
 
 Shape = tuple[int, ...]
 
@@ -66,7 +66,7 @@ class SignatureCache(dict[Hashable, Value]):
         return value
 
 
-class CallFront(ClockCalls, Generic[Plan]):
+class CallFront(ClockCalls, Generic[SidePlan]):
     """What both communicators share: rank and size, the per-signature plans, the argument
     checks of the eight collectives, and the refusal of calls after one that failed midway.
 
@@ -82,7 +82,7 @@ class CallFront(ClockCalls, Generic[Plan]):
         #: G where a call gives no ``group_size`` (a hierarchical network's, in the world)
         self._default_group_size = default_group_size
         #: call signature -> (plan, this rank's result shape or None)
-        self._plans: SignatureCache[tuple[Plan, Shape | None]] = SignatureCache()
+        self._plans: SignatureCache[tuple[SidePlan, Shape | None]] = SignatureCache()
         self._failure: str | None = None  #: why a call failed midway (no call is taken since)
         self.last_collective: str | None = None  #: the collective of the last completed call
         self.last_algorithm: str | None = None  #: the algorithm that ran in that call
@@ -109,7 +109,7 @@ class CallFront(ClockCalls, Generic[Plan]):
     def free(self) -> None:
         """Release what the communicator holds (a simulated rank holds nothing)."""
 
-    def __enter__(self) -> CallFront[Plan]:
+    def __enter__(self) -> CallFront[SidePlan]:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -117,7 +117,7 @@ class CallFront(ClockCalls, Generic[Plan]):
 
     # -- the side's part ----------------------------------------------------------------------
 
-    def _new_plan(self, problem: Problem, algorithm: str | None) -> Plan:
+    def _new_plan(self, problem: Problem, algorithm: str | None) -> SidePlan:
         """The side's plan of a call of ``problem`` asking for ``algorithm`` (``auto`` or
         None for its choice), its algorithm checked against the problem."""
         raise NotImplementedError
@@ -125,7 +125,7 @@ class CallFront(ClockCalls, Generic[Plan]):
     # -- the arguments of each collective -----------------------------------------------------
 
     def _broadcast_front(self, buf: Any, root: Any, algorithm: str | None, out: Any,
-                         segments: int) -> tuple[int, Plan | None, np.ndarray | None,
+                         segments: int) -> tuple[int, SidePlan | None, np.ndarray | None,
                                                  np.ndarray | None, bool]:
         """broadcast's root, plan, the root's ``buf`` (None elsewhere), the array that receives
         the result and whether it is ``buf`` (the root without ``out``); no plan and no array
@@ -150,7 +150,7 @@ class CallFront(ClockCalls, Generic[Plan]):
         return root, plan, x, result, in_place
 
     def _scatter_front(self, x: Any, root: Any, algorithm: str | None, out: Any,
-                       segments: int) -> tuple[int, Plan | None, np.ndarray | None,
+                       segments: int) -> tuple[int, SidePlan | None, np.ndarray | None,
                                                np.ndarray | None, bool]:
         """scatter's root, plan, the root's ``x`` (None elsewhere: another rank's ``x`` gives
         only the block's shape and dtype) and the array that receives this rank's block; no plan
@@ -170,7 +170,7 @@ class CallFront(ClockCalls, Generic[Plan]):
 
     def _front(self, collective: str, x: Any, algorithm: str | None, out: Any, segments: int,
                root: Any = 0, op: Any = None, group_size: int | None = None
-               ) -> tuple[Plan, np.ndarray, np.ndarray | None, bool]:
+               ) -> tuple[SidePlan, np.ndarray, np.ndarray | None, bool]:
         """The plan, this rank's input, the array that receives its result (None where it gets
         none) and whether that is the input itself, of a collective every rank brings ``x`` to
         (gather, reduce, allgather, reduce_scatter, allreduce, alltoall)."""
@@ -190,7 +190,7 @@ class CallFront(ClockCalls, Generic[Plan]):
 
     def _plan(self, collective: str, block: Shape, dtype: np.dtype, algorithm: str | None,
               root: int = 0, op: Any = None, segments: int = 1,
-              group_size: int | None = None) -> tuple[Plan, Shape | None]:
+              group_size: int | None = None) -> tuple[SidePlan, Shape | None]:
         """The call's plan and this rank's result shape (None where it gets none), made and
         checked once per signature (small calls repeat a few, and making a plan costs more than
         a small message)."""
