@@ -8,11 +8,13 @@ array that receives its result (``out`` checked, or a new one; None on ranks tha
 whether that array is the input itself (in place). A broadcast or scatter on a rank that brings
 no buffer gets no plan: the block's shape and dtype are the root's, which the side asks for.
 
-Each check raises on the rank that fails it, before any message, in one order on both sides:
+Each check raises on the rank that fails it before any message (the MPI side then has every
+rank raise, naming that rank), in one order on both sides:
 the root, the input (or ``buf``, or the kind of ``out``), the block shape, a communicator whose
 earlier call failed, the problem (segments, group size, op against dtype), the algorithm (the
 side's, ``auto`` resolved), then ``out``'s shape, dtype and layout and its overlap with the
-input. The messages are :mod:`collectives.buffers`' and :mod:`collectives.spec`'s.
+input (broadcast checks ``out`` against the root's ``buf`` before planning). The messages are
+:mod:`collectives.buffers`' and :mod:`collectives.spec`'s.
 
 What it assumes: a side's plan depends only on the call's signature (collective, block shape,
 dtype, root, op, segments, algorithm asked, group size), so it is kept per signature, 64 at the
