@@ -8,13 +8,13 @@ array that receives its result (``out`` checked, or a new one; None on ranks tha
 whether that array is the input itself (in place). A broadcast or scatter on a rank that brings
 no buffer gets no plan: the block's shape and dtype are the root's, which the side asks for.
 
-Each check raises on the rank that fails it before any message (the MPI side then has every
-rank raise, naming that rank), in one order on both sides:
-the root, the input (or ``buf``, or the kind of ``out``), the block shape, a communicator whose
-earlier call failed, the problem (segments, group size, op against dtype), the algorithm (the
-side's, ``auto`` resolved), then ``out``'s shape, dtype and layout and its overlap with the
-input (broadcast checks ``out`` against the root's ``buf`` before planning). The messages are
-:mod:`collectives.buffers`' and :mod:`collectives.spec`'s.
+Each check raises on the rank that fails it before any message (the MPI side then has every rank
+raise, naming that rank), in one order on both sides: the root, the input (or ``buf``, or the
+kind of ``out``), the block shape, a communicator whose earlier call failed, the problem
+(segments, group size, op against dtype), the algorithm (the side's, ``auto`` resolved), then
+``out``'s shape, dtype and layout and its overlap with the input (broadcast checks ``out``
+against the root's ``buf`` before planning). The messages are :mod:`collectives.buffers`' and
+:mod:`collectives.spec`'s.
 
 What it assumes: a side's plan depends only on the call's signature (collective, block shape,
 dtype, root, op, segments, algorithm asked, group size), so it is kept per signature, 64 at the
@@ -196,7 +196,8 @@ class CallFront(ClockCalls, Generic[SidePlan]):
         """The call's plan and this rank's result shape (None where it gets none), made and
         checked once per signature (small calls repeat a few, and making a plan costs more than
         a small message)."""
-        self._check_usable()
+        if self._failure is not None:  # tested here, not in a call: the per-call path
+            self._check_usable()
         key = (collective, block, dtype, root, op, segments, type(segments), algorithm,
                group_size, type(group_size))
         try:
