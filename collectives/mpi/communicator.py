@@ -219,10 +219,7 @@ class Communicator(CallFront[Plan]):
                out: np.ndarray | None = None,
                segments: int = 1) -> np.ndarray | None:
         """The root gets every rank's ``x`` stacked in rank order; None elsewhere."""
-        try:
-            plan, x, result, _ = self._front("gather", x, algorithm, out, segments, root)
-        except Exception as error:
-            self._refuse("gather", error)
+        plan, x, result, _ = self._agreed("gather", x, algorithm, out, segments, root)
         return self._to_root(plan, x, result, False)
 
     def reduce(self, x: Any, op: str | Op | Any = "sum", root: int = 0, *,
@@ -230,23 +227,15 @@ class Communicator(CallFront[Plan]):
                segments: int = 1) -> np.ndarray | None:
         """The root gets x0 ∘ x1 ∘ ... ∘ x(N-1); None elsewhere. ``out=x`` at the root is in
         place."""
-        try:
-            plan, x, result, in_place = self._front("reduce", x, algorithm, out, segments, root,
-                                                    op)
-        except Exception as error:
-            self._refuse("reduce", error)
+        plan, x, result, in_place = self._agreed("reduce", x, algorithm, out, segments, root, op)
         return self._to_root(plan, x, result, in_place)
 
     def allgather(self, x: Any, *, algorithm: str | None = AUTO,
                   out: np.ndarray | None = None,
                   segments: int = 1, group_size: int | None = None) -> np.ndarray:
         """Every rank gets every rank's ``x`` stacked in rank order."""
-        try:
-            plan, x, result, _ = self._front("allgather", x, algorithm, out, segments,
-                                             group_size=group_size)
-        except Exception as error:
-            self._refuse("allgather", error)
-        self._agree(plan)
+        plan, x, result, _ = self._agreed("allgather", x, algorithm, out, segments,
+                                          group_size=group_size)
         work = flat(result)
         self._place(plan.problem, x, work)
         self._execute(plan, work)
@@ -256,12 +245,8 @@ class Communicator(CallFront[Plan]):
                        algorithm: str | None = AUTO, out: np.ndarray | None = None,
                        segments: int = 1, group_size: int | None = None) -> np.ndarray:
         """Rank j gets x0[j] ∘ x1[j] ∘ ... ∘ x(N-1)[j] (``x`` of shape ``(N, *block)``)."""
-        try:
-            plan, x, result, _ = self._front("reduce_scatter", x, algorithm, out, segments,
-                                             op=op, group_size=group_size)
-        except Exception as error:
-            self._refuse("reduce_scatter", error)
-        self._agree(plan)
+        plan, x, result, _ = self._agreed("reduce_scatter", x, algorithm, out, segments, op=op,
+                                          group_size=group_size)
         # works in the result array alone: no working buffer of N blocks, no copy out
         work = flat(result) if plan.works_in_result else \
             self._work_pool.take(plan.problem.work_size, x.dtype)
@@ -273,12 +258,8 @@ class Communicator(CallFront[Plan]):
                   segments: int = 1, group_size: int | None = None) -> np.ndarray:
         """Every rank gets x0 ∘ x1 ∘ ... ∘ x(N-1), bitwise the same everywhere. ``out=x`` is in
         place."""
-        try:
-            plan, x, result, in_place = self._front("allreduce", x, algorithm, out, segments,
-                                                    op=op, group_size=group_size)
-        except Exception as error:
-            self._refuse("allreduce", error)
-        self._agree(plan)
+        plan, x, result, in_place = self._agreed("allreduce", x, algorithm, out, segments, op=op,
+                                                 group_size=group_size)
         work = flat(result)
         self._execute(plan, work, work if in_place else self._source(plan, x, work))
         return result
@@ -287,11 +268,7 @@ class Communicator(CallFront[Plan]):
                  out: np.ndarray | None = None,
                  segments: int = 1) -> np.ndarray:
         """Rank j gets block j of every rank, stacked in rank order. ``out=x`` is in place."""
-        try:
-            plan, x, result, _ = self._front("alltoall", x, algorithm, out, segments)
-        except Exception as error:
-            self._refuse("alltoall", error)
-        self._agree(plan)
+        plan, x, result, _ = self._agreed("alltoall", x, algorithm, out, segments)
         work = self._work_pool.take(plan.problem.work_size, x.dtype)
         self._place(plan.problem, x, work)  # a block is sent after others have arrived
         self._execute(plan, work)
@@ -315,6 +292,18 @@ class Communicator(CallFront[Plan]):
         assert terms.block is not None and terms.dtype is not None
         return self._plan(collective, terms.block, terms.dtype, terms.algorithm, root=root,
                           segments=segments)[0]
+
+    def _agreed(self, collective: str, x: Any, algorithm: str | None, out: Any, segments: int,
+                root: Any = 0, op: Any = None, group_size: int | None = None
+                ) -> tuple[Plan, np.ndarray, np.ndarray | None, bool]:
+        """The front end's plan, input, result and in-place flag for a collective every rank
+        brings ``x`` to, once the ranks agree on the call; or every rank raises."""
+        try:
+            front = self._front(collective, x, algorithm, out, segments, root, op, group_size)
+        except Exception as error:
+            self._refuse(collective, error)
+        self._agree(front[0])
+        return front
 
     def _agree(self, plan: Plan) -> None:
         """The ranks agree on the call (one round), or every rank raises the same error."""
@@ -344,9 +333,8 @@ class Communicator(CallFront[Plan]):
 
     def _to_root(self, plan: Plan, x: np.ndarray, result: np.ndarray | None,
                  in_place: bool) -> np.ndarray | None:
-        """Agree on and run a gather or reduce: the root works in its result array, every other
-        rank in a working buffer (reduced into: a copy of its ``x``)."""
-        self._agree(plan)
+        """Run a gather or reduce: the root works in its result array, every other rank in a
+        working buffer (reduced into: a copy of its ``x``)."""
         work = self._work_pool.take(plan.problem.work_size, x.dtype) if result is None \
             else flat(result)
         if not in_place:
