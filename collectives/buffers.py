@@ -37,6 +37,11 @@ def same_array(a: np.ndarray, b: np.ndarray) -> bool:
     )
 
 
+def is_in_place(out: np.ndarray, x: np.ndarray) -> bool:
+    """``same_array(out, x)``, answered at once for arrays that share no memory (most calls)."""
+    return out is x or (np.may_share_memory(out, x) and same_array(out, x))
+
+
 def check_out(out: Any, shape: tuple[int, ...] | None, dtype: np.dtype | None,
               collective: str, name: str = "out", *, contiguous: bool = True) -> np.ndarray:
     """``out`` if it can hold the result: an ndarray of ``shape`` and ``dtype`` (either not

@@ -79,6 +79,8 @@ COLLECTIVE_INFO: dict[str, CollectiveInfo] = {info.name: info for info in _COLLE
 COLLECTIVES: tuple[str, ...] = tuple(COLLECTIVE_INFO)
 ROOTED: frozenset[str] = frozenset(c.name for c in _COLLECTIVES if c.rooted)
 REDUCING: frozenset[str] = frozenset(c.name for c in _COLLECTIVES if c.reducing)
+BLOCKED_INPUT: frozenset[str] = frozenset(c.name for c in _COLLECTIVES if c.blocked_input)
+IN_PLACE: frozenset[str] = frozenset(c.name for c in _COLLECTIVES if c.in_place)
 
 
 @dataclass(frozen=True)

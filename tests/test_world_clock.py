@@ -224,9 +224,10 @@ def test_measure_leaves_out_the_collectives_inside_it():
     """A measured block that only makes collectives adds (almost) nothing, even on the rank
     that runs them for everyone; a collective inside still moves the clock to its end."""
     def program(comm):
+        x = np.ones(100_000)  # made outside: the block holds collectives alone
         with comm.measure():
             for _ in range(50):
-                comm.allreduce(np.ones(100_000), algorithm="ring")
+                comm.allreduce(x, algorithm="ring")
 
     world = World(4, network=fully_connected(4), time_model="step").run(program)
     assert world.compute.max() < 5e-3  # 50 ring all-reduces of 800 KB cost far more CPU

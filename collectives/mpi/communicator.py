@@ -68,27 +68,23 @@ from typing import Any, NoReturn
 import numpy as np
 from mpi4py import MPI
 
-from collectives.catalogue import REDUCING
-from collectives.clock import ClockCalls
-from collectives.errors import CollectivesError, DeadlineError, InvalidInputError
+from collectives.call_front import CallFront
+from collectives.errors import DeadlineError, InvalidInputError
 from collectives.mpi.agreement import Agreement, Terms
 from collectives.mpi.auto import AUTO, LARGE, choose
-from collectives.mpi.buffers import as_input, as_root, check_apart, check_out, flat, same_array
+from collectives.mpi.buffers import flat
 from collectives.mpi.call import Call, ScratchPool
 from collectives.mpi.deadline import DEFAULT_DEADLINE, check_deadline, poll
 from collectives.mpi.nodes import survey
 from collectives.mpi.plan import Plan, make_plan
 from collectives.mpi.registry import MPI_ALGORITHMS
 from collectives.mpi.transport import TrafficCounter
-from collectives.ops import Op, resolve_op
-from collectives.spec import Problem, block_shape_of
+from collectives.ops import Op
+from collectives.spec import Problem
 
 # What ``algorithm="auto"`` (the default) runs for large messages; :mod:`collectives.mpi.auto`
 # chooses by collective, size in bytes, N and op.
 DEFAULT_ALGORITHMS: dict[str, str] = LARGE
-
-# Call plans kept per call signature (small calls repeat the same few).
-_SIGNATURES_KEPT = 64
 
 
 def default_algorithm(collective: str, op: Op | None = None, *, nbytes: int, size: int) -> str:
@@ -97,10 +93,14 @@ def default_algorithm(collective: str, op: Op | None = None, *, nbytes: int, siz
     return choose(collective, nbytes, size, op)
 
 
-class Communicator(ClockCalls):
+class Communicator(CallFront[Plan]):
     """The collectives of this package on a private duplicate of an mpi4py intracommunicator
     (with :mod:`collectives.clock`'s ``compute``, ``measure`` and ``phase``, which do nothing
-    here but check their arguments)."""
+    here but check their arguments). The arguments of each call are checked and planned by
+    :class:`collectives.call_front.CallFront`; this class agrees on the call and runs it."""
+
+    _ALGORITHMS = MPI_ALGORITHMS
+    _BROKEN = "its private communicator may hold stray messages, so make a new Communicator"
 
     def __init__(self, comm: MPI.Intracomm, *, deadline: float = DEFAULT_DEADLINE) -> None:
         if not isinstance(comm, MPI.Intracomm) or comm == MPI.COMM_NULL:
@@ -110,8 +110,7 @@ class Communicator(ClockCalls):
         self._deadline = check_deadline(deadline)
         self._comm: MPI.Intracomm = comm.Dup()
         self._comm.Set_errhandler(MPI.ERRORS_RETURN)  # MPI errors raise MPI.Exception
-        self._rank = self._comm.Get_rank()
-        self._size = self._comm.Get_size()
+        super().__init__(self._comm.Get_rank(), self._comm.Get_size())
         self._nodes = survey(self._comm)  # Split_type: which ranks share a node
         self._crowded = self._nodes.crowded  # more ranks on this node than cores: wait yielding
         self._agreement = Agreement(self._comm, self._deadline, patient=self._crowded)
@@ -121,20 +120,6 @@ class Communicator(ClockCalls):
         # (scatter, gather and reduce off the root, reduce-scatter, all-to-all), reused call to
         # call so a loop of calls maps and faults in no fresh pages
         self._work_pool = ScratchPool()
-        self._plans: dict[tuple[Any, ...], Plan] = {}  # call signature -> plan
-        self._failure: str | None = None
-        self.last_collective: str | None = None  #: the collective of the last completed call
-        self.last_algorithm: str | None = None  #: the algorithm that ran in that call
-
-    @property
-    def rank(self) -> int:
-        """This process's rank in the communicator."""
-        return self._rank
-
-    @property
-    def size(self) -> int:
-        """N, the number of ranks."""
-        return self._size
 
     @property
     def mpi_comm(self) -> Any:
@@ -143,29 +128,15 @@ class Communicator(ClockCalls):
         tags and never meet this package's messages)."""
         return self._comm
 
-    def __repr__(self) -> str:
-        return f"Communicator(rank={self._rank}, size={self._size})"
-
     @property
     def deadline(self) -> float:
         """Seconds any wait of a call may last before it raises DeadlineError."""
         return self._deadline
 
-    @staticmethod
-    def algorithms(collective: str) -> list[str]:
-        """The algorithm names a collective takes (``mpi`` is MPI's built-in collective)."""
-        return MPI_ALGORITHMS.names(collective)
-
     def free(self) -> None:
         """Free the private duplicate; the communicator cannot be used afterwards."""
         if self._comm != MPI.COMM_NULL and not MPI.Is_finalized():
             self._comm.Free()
-
-    def __enter__(self) -> Communicator:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.free()
 
     # -- traffic ------------------------------------------------------------------------------
 
@@ -202,42 +173,26 @@ class Communicator(ClockCalls):
                   segments: int = 1) -> np.ndarray:
         """Every rank gets the root's ``buf``: in place in ``buf`` (returned), or in ``out``, or
         (``buf=None`` off the root) in a new array shaped as the root's."""
-        plan = None
         try:
-            root = as_root(root, "broadcast", self._size)
-            is_root = self._rank == root
-            if out is not None:
-                source = as_input(buf, "broadcast", "buf") if is_root else None
-                shape, dtype = (source.shape, source.dtype) if source is not None else (None, None)
-                result = check_out(out, shape, dtype, "broadcast")
-            elif is_root:
-                source = result = as_input(buf, "broadcast", "buf")
-            elif buf is None:  # the shape and dtype come from the root as the ranks agree
-                source = result = None
-                self._check_name("broadcast", algorithm)
-            else:  # any writeable layout: a Fortran-ordered or strided buf receives through a copy
-                source = None
-                result = check_out(buf, None, None, "broadcast", "buf", contiguous=False)
-            if result is not None:
-                plan = self._plan("broadcast", result.shape, result.dtype, algorithm, root=root,
-                                  segments=segments)
-            out_of_place = source is not None and source is not result  # the root's out=
-            if out_of_place:
-                check_apart(result, source, "broadcast")
-                work = flat(result)
-            elif result is not None:  # the root only reads; a strided or read-only buf travels
-                contiguous = result.flags.c_contiguous and result.flags.writeable  # from a copy
-                work = flat(result) if contiguous else np.array(result, order="C").reshape(-1)
+            root, plan, x, result, in_place = self._broadcast_front(buf, root, algorithm, out,
+                                                                    segments)
         except Exception as error:
             self._refuse("broadcast", error)
-        if plan is None:
+        if plan is None:  # the shape and dtype come from the root
             plan = self._plan_from_root("broadcast", algorithm, root, segments)
             result = np.empty(plan.problem.block_shape, dtype=plan.problem.dtype)
-            work = flat(result)
         else:
             self._agree(plan)
-        self._execute(plan, work, self._source(plan, source, work) if out_of_place else work)
-        if not is_root and not result.flags.c_contiguous:
+        if x is not None and not in_place:  # the root's out=
+            work = flat(result)
+            self._execute(plan, work, self._source(plan, x, work))
+            return result
+        # the root only reads (a strided or read-only buf travels from a copy); another rank
+        # with a buf of any writeable layout receives through a C-ordered copy
+        contiguous = result.flags.c_contiguous and result.flags.writeable
+        work = flat(result) if contiguous else np.array(result, order="C").reshape(-1)
+        self._execute(plan, work)
+        if x is None and not result.flags.c_contiguous:
             result[...] = work.reshape(result.shape)
         return result
 
@@ -245,31 +200,17 @@ class Communicator(ClockCalls):
                 out: np.ndarray | None = None,
                 segments: int = 1) -> np.ndarray:
         """Rank i gets block i of the root's ``x`` (shape ``(N, *block)``)."""
-        plan = None
         try:
-            root = as_root(root, "scatter", self._size)
-            is_root = self._rank == root
-            if is_root or x is not None:
-                x = as_input(x, "scatter")
-                plan = self._plan("scatter", block_shape_of("scatter", x.shape, self._size),
-                                  x.dtype, algorithm, root=root, segments=segments)
-            elif out is not None:
-                check_out(out, None, None, "scatter")
-                plan = self._plan("scatter", out.shape, out.dtype, algorithm, root=root,
-                                  segments=segments)
-            else:  # the block's shape and dtype come from the root as the ranks agree
-                self._check_name("scatter", algorithm)
-            if plan is not None:
-                result = self._result(plan.problem, out, x if is_root else None)
+            root, plan, x, result, _ = self._scatter_front(x, root, algorithm, out, segments)
         except Exception as error:
             self._refuse("scatter", error)
-        if plan is None:
+        if plan is None:  # the block's shape and dtype come from the root
             plan = self._plan_from_root("scatter", algorithm, root, segments)
             result = np.empty(plan.problem.block_shape, dtype=plan.problem.dtype)
         else:
             self._agree(plan)
         work = self._work_pool.take(plan.problem.work_size, plan.problem.dtype)
-        if is_root:
+        if x is not None:  # the root
             self._place(plan.problem, x, work)
         self._execute(plan, work)
         return self._output(plan.problem, work, result)
@@ -278,58 +219,23 @@ class Communicator(ClockCalls):
                out: np.ndarray | None = None,
                segments: int = 1) -> np.ndarray | None:
         """The root gets every rank's ``x`` stacked in rank order; None elsewhere."""
-        try:
-            root = as_root(root, "gather", self._size)
-            x = as_input(x, "gather")
-            plan = self._plan("gather", x.shape, x.dtype, algorithm, root=root,
-                              segments=segments)
-            if self._rank == root:
-                result = self._result(plan.problem, out, x)
-                work = flat(result)
-            else:
-                result, work = None, self._work_pool.take(plan.problem.work_size, x.dtype)
-        except Exception as error:
-            self._refuse("gather", error)
-        self._agree(plan)
-        self._place(plan.problem, x, work)
-        self._execute(plan, work)
-        return result
+        plan, x, result, _ = self._agreed("gather", x, algorithm, out, segments, root)
+        return self._to_root(plan, x, result, False)
 
     def reduce(self, x: Any, op: str | Op | Any = "sum", root: int = 0, *,
                algorithm: str | None = AUTO, out: np.ndarray | None = None,
                segments: int = 1) -> np.ndarray | None:
         """The root gets x0 ∘ x1 ∘ ... ∘ x(N-1); None elsewhere. ``out=x`` at the root is in
         place."""
-        try:
-            root = as_root(root, "reduce", self._size)
-            x = as_input(x, "reduce")
-            plan = self._plan("reduce", x.shape, x.dtype, algorithm, root=root, op=op,
-                              segments=segments)
-            if self._rank == root:
-                result = self._result(plan.problem, out, x, in_place=True)
-                work = flat(result)
-            else:
-                result, work = None, self._work_pool.take(plan.problem.work_size, x.dtype)
-        except Exception as error:
-            self._refuse("reduce", error)
-        self._agree(plan)
-        if result is None or not same_array(result, x):
-            self._place(plan.problem, x, work)  # off the root reduced into: a copy
-        self._execute(plan, work)
-        return result
+        plan, x, result, in_place = self._agreed("reduce", x, algorithm, out, segments, root, op)
+        return self._to_root(plan, x, result, in_place)
 
     def allgather(self, x: Any, *, algorithm: str | None = AUTO,
                   out: np.ndarray | None = None,
                   segments: int = 1, group_size: int | None = None) -> np.ndarray:
         """Every rank gets every rank's ``x`` stacked in rank order."""
-        try:
-            x = as_input(x, "allgather")
-            plan = self._plan("allgather", x.shape, x.dtype, algorithm, segments=segments,
-                              group_size=group_size)
-            result = self._result(plan.problem, out, x)
-        except Exception as error:
-            self._refuse("allgather", error)
-        self._agree(plan)
+        plan, x, result, _ = self._agreed("allgather", x, algorithm, out, segments,
+                                          group_size=group_size)
         work = flat(result)
         self._place(plan.problem, x, work)
         self._execute(plan, work)
@@ -339,18 +245,11 @@ class Communicator(ClockCalls):
                        algorithm: str | None = AUTO, out: np.ndarray | None = None,
                        segments: int = 1, group_size: int | None = None) -> np.ndarray:
         """Rank j gets x0[j] ∘ x1[j] ∘ ... ∘ x(N-1)[j] (``x`` of shape ``(N, *block)``)."""
-        try:
-            x = as_input(x, "reduce_scatter")
-            block = block_shape_of("reduce_scatter", x.shape, self._size)
-            plan = self._plan("reduce_scatter", block, x.dtype, algorithm, op=op,
-                              segments=segments, group_size=group_size)
-            result = self._result(plan.problem, out, x)
-            # works in the result array alone: no working buffer of N blocks, no copy out
-            work = flat(result) if plan.works_in_result else \
-                self._work_pool.take(plan.problem.work_size, x.dtype)
-        except Exception as error:
-            self._refuse("reduce_scatter", error)
-        self._agree(plan)
+        plan, x, result, _ = self._agreed("reduce_scatter", x, algorithm, out, segments, op=op,
+                                          group_size=group_size)
+        # works in the result array alone: no working buffer of N blocks, no copy out
+        work = flat(result) if plan.works_in_result else \
+            self._work_pool.take(plan.problem.work_size, x.dtype)
         self._execute(plan, work, self._source(plan, x, work))
         return result if plan.works_in_result else self._output(plan.problem, work, result)
 
@@ -359,69 +258,28 @@ class Communicator(ClockCalls):
                   segments: int = 1, group_size: int | None = None) -> np.ndarray:
         """Every rank gets x0 ∘ x1 ∘ ... ∘ x(N-1), bitwise the same everywhere. ``out=x`` is in
         place."""
-        try:
-            x = as_input(x, "allreduce")
-            plan = self._plan("allreduce", x.shape, x.dtype, algorithm, op=op,
-                              segments=segments, group_size=group_size)
-            result = self._result(plan.problem, out, x, in_place=True)
-        except Exception as error:
-            self._refuse("allreduce", error)
-        self._agree(plan)
+        plan, x, result, in_place = self._agreed("allreduce", x, algorithm, out, segments, op=op,
+                                                 group_size=group_size)
         work = flat(result)
-        source = work if _is_in_place(result, x) else self._source(plan, x, work)
-        self._execute(plan, work, source)
+        self._execute(plan, work, work if in_place else self._source(plan, x, work))
         return result
 
     def alltoall(self, x: Any, *, algorithm: str | None = AUTO,
                  out: np.ndarray | None = None,
                  segments: int = 1) -> np.ndarray:
         """Rank j gets block j of every rank, stacked in rank order. ``out=x`` is in place."""
-        try:
-            x = as_input(x, "alltoall")
-            block = block_shape_of("alltoall", x.shape, self._size)
-            plan = self._plan("alltoall", block, x.dtype, algorithm, segments=segments)
-            result = self._result(plan.problem, out, x, in_place=True)
-            work = self._work_pool.take(plan.problem.work_size, x.dtype)
-        except Exception as error:
-            self._refuse("alltoall", error)
-        self._agree(plan)
-        self._place(plan.problem, x, work)
+        plan, x, result, _ = self._agreed("alltoall", x, algorithm, out, segments)
+        work = self._work_pool.take(plan.problem.work_size, x.dtype)
+        self._place(plan.problem, x, work)  # a block is sent after others have arrived
         self._execute(plan, work)
         return self._output(plan.problem, work, result)
 
     # -- internals ----------------------------------------------------------------------------
 
-    def _plan(self, collective: str, block: tuple[int, ...], dtype: np.dtype,
-              algorithm: str | None, *, root: int = 0, op: Any = None,
-              segments: int = 1, group_size: int | None = None) -> Plan:
-        """The call's plan, made and checked once per signature (small calls repeat a few, and
-        making them costs more than a small message)."""
-        self._check_usable()
-        key = (collective, block, dtype, root, op, segments, type(segments), algorithm,
-               group_size, type(group_size))
-        try:
-            plan = self._plans.get(key)
-        except TypeError:  # an op that cannot be hashed
-            key, plan = None, None
-        if plan is not None:
-            return plan
-        problem = Problem(collective, self._size, block, dtype, root,
-                          resolve_op(op) if collective in REDUCING else None, segments=segments,
-                          group_size=group_size)
-        plan = make_plan(problem, algorithm, self._comm, self._counter, patient=self._crowded,
+    def _new_plan(self, problem: Problem, algorithm: str | None) -> Plan:
+        """The plan of a call: its algorithm checked, its transport, the fields agreed on."""
+        return make_plan(problem, algorithm, self._comm, self._counter, patient=self._crowded,
                          deadline=self._deadline, nodes=self._nodes)
-        if key is not None:
-            if len(self._plans) >= _SIGNATURES_KEPT:
-                self._plans.clear()
-            self._plans[key] = plan
-        return plan
-
-    def _check_name(self, collective: str, algorithm: str | None) -> None:
-        """Before a call whose plan waits for the root's block: refuse an unusable
-        communicator or an unknown algorithm name, as planning would."""
-        self._check_usable()
-        if algorithm is not None and algorithm != AUTO:
-            MPI_ALGORITHMS.get(collective, algorithm)
 
     def _plan_from_root(self, collective: str, algorithm: str | None, root: int,
                         segments: int) -> Plan:
@@ -433,16 +291,19 @@ class Communicator(ClockCalls):
                                                segments))
         assert terms.block is not None and terms.dtype is not None
         return self._plan(collective, terms.block, terms.dtype, terms.algorithm, root=root,
-                          segments=segments)
+                          segments=segments)[0]
 
-    def _check_usable(self) -> None:
-        """Refuse a call on a communicator whose earlier call failed midway."""
-        if self._failure is not None:
-            raise CollectivesError(
-                f"expected a communicator whose calls all completed, got one whose call "
-                f"{self._failure}; its private communicator may hold stray messages, so make a "
-                "new Communicator"
-            )
+    def _agreed(self, collective: str, x: Any, algorithm: str | None, out: Any, segments: int,
+                root: Any = 0, op: Any = None, group_size: int | None = None
+                ) -> tuple[Plan, np.ndarray, np.ndarray | None, bool]:
+        """The front end's plan, input, result and in-place flag for a collective every rank
+        brings ``x`` to, once the ranks agree on the call; or every rank raises."""
+        try:
+            front = self._front(collective, x, algorithm, out, segments, root, op, group_size)
+        except Exception as error:
+            self._refuse(collective, error)
+        self._agree(front[0])
+        return front
 
     def _agree(self, plan: Plan) -> None:
         """The ranks agree on the call (one round), or every rank raises the same error."""
@@ -470,17 +331,16 @@ class Communicator(ClockCalls):
         self._settle(collective, None, error)
         raise AssertionError("unreachable: settle raises when a rank refused")  # pragma: no cover
 
-    def _result(self, problem: Problem, out: np.ndarray | None, x: np.ndarray | None, *,
-                in_place: bool = False) -> np.ndarray:
-        """The array that receives this rank's result: ``out`` (checked) or a new one."""
-        shape = problem.output_shape(self._rank)
-        assert shape is not None  # only called on ranks that get a result
-        if out is None:
-            return np.empty(shape, dtype=problem.dtype)
-        check_out(out, shape, problem.dtype, problem.collective)
-        if x is not None and not (in_place and _is_in_place(out, x)):
-            check_apart(out, x, problem.collective)
-        return out
+    def _to_root(self, plan: Plan, x: np.ndarray, result: np.ndarray | None,
+                 in_place: bool) -> np.ndarray | None:
+        """Run a gather or reduce: the root works in its result array, every other rank in a
+        working buffer (reduced into: a copy of its ``x``)."""
+        work = self._work_pool.take(plan.problem.work_size, x.dtype) if result is None \
+            else flat(result)
+        if not in_place:
+            self._place(plan.problem, x, work)
+        self._execute(plan, work)
+        return result
 
     def _place(self, problem: Problem, x: np.ndarray, work: np.ndarray) -> None:
         """Put this rank's input where the working-buffer layout says."""
@@ -515,8 +375,3 @@ class Communicator(ClockCalls):
             self._failure = f"{plan.transport.signature.describe()} failed: {error}"
             raise
         self.last_collective, self.last_algorithm = plan.problem.collective, plan.name
-
-
-def _is_in_place(out: np.ndarray, x: np.ndarray) -> bool:
-    """``same_array(out, x)``, answered at once for arrays that share no memory (most calls)."""
-    return out is x or (np.may_share_memory(out, x) and same_array(out, x))

@@ -55,6 +55,7 @@ from typing import Any
 
 import numpy as np
 
+from collectives.call_front import SignatureCache
 from collectives.errors import InvalidInputError, MismatchError
 from collectives.ops import Op
 from collectives.sim.engine import SimResult, Simulation
@@ -74,8 +75,6 @@ from collectives.sim.world_result import CallRecord, WorldResult
 from collectives.spec import Problem
 
 TIME_MODELS: tuple[str, ...] = ("flow", "dataflow", "step")
-
-_PLANS_KEPT = 64
 
 _local = threading.local()
 
@@ -116,7 +115,7 @@ class World:
         self.network = network
         self.time_model = time_model
         self.replay = replay
-        self._plans: dict[tuple[Any, ...], _Plan] = {}
+        self._plans: SignatureCache[_Plan] = SignatureCache()  #: 64 signatures at the most
         self._running = threading.Lock()
 
     def __repr__(self) -> str:
@@ -163,9 +162,7 @@ class World:
             replay = Replay(p, steps) if self.replay else None
             plan = _Plan(replace(sim, outputs=None), replay, self._seconds(sim), p.nbytes,
                          sim.total_bytes, sim.num_steps, sim.traffic)
-            if len(self._plans) >= _PLANS_KEPT:
-                self._plans.clear()
-            self._plans[key] = plan
+            self._plans.keep(key, plan)
         return plan, outputs
 
     def _seconds(self, sim: SimResult) -> float:
