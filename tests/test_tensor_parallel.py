@@ -10,6 +10,7 @@ import sys
 
 import numpy as np
 import pytest
+from gradients import numeric_gradient
 
 from collectives.costs import reference_cost
 from collectives.errors import InvalidInputError, MismatchError
@@ -54,20 +55,6 @@ def _assert_close(got: np.ndarray, want: np.ndarray, what: str) -> None:
                                err_msg=what)
 
 
-def _numeric_gradient(loss, array: np.ndarray, eps: float = 1e-6) -> np.ndarray:
-    """Central differences of ``loss()`` in every element of ``array`` (changed in place)."""
-    grad = np.zeros_like(array)
-    for index in np.ndindex(array.shape):
-        saved = array[index]
-        array[index] = saved + eps
-        up = loss()
-        array[index] = saved - eps
-        down = loss()
-        array[index] = saved
-        grad[index] = (up - down) / (2 * eps)
-    return grad
-
-
 # -- the unsplit reference --------------------------------------------------------------------
 
 def test_gelu_derivative_matches_finite_differences():
@@ -94,9 +81,9 @@ def test_reference_mlp_gradients_match_finite_differences():
 
     _, cache = mlp_forward(params, x)
     dx, grads = mlp_backward(params, cache, weights)
-    np.testing.assert_allclose(dx, _numeric_gradient(loss, x), rtol=1e-6, atol=1e-8)
+    np.testing.assert_allclose(dx, numeric_gradient(loss, x), rtol=1e-6, atol=1e-8)
     for name, value in params.items():
-        np.testing.assert_allclose(grads[name], _numeric_gradient(loss, value), rtol=1e-6,
+        np.testing.assert_allclose(grads[name], numeric_gradient(loss, value), rtol=1e-6,
                                    atol=1e-8, err_msg=name)
 
 
@@ -110,9 +97,9 @@ def test_reference_attention_gradients_match_finite_differences(causal):
 
     _, cache = attention_forward(params, x, 2, causal=causal)
     dx, grads = attention_backward(params, cache, weights)
-    np.testing.assert_allclose(dx, _numeric_gradient(loss, x), rtol=1e-6, atol=1e-8)
+    np.testing.assert_allclose(dx, numeric_gradient(loss, x), rtol=1e-6, atol=1e-8)
     for name, value in params.items():
-        np.testing.assert_allclose(grads[name], _numeric_gradient(loss, value), rtol=1e-6,
+        np.testing.assert_allclose(grads[name], numeric_gradient(loss, value), rtol=1e-6,
                                    atol=1e-8, err_msg=name)
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from gradients import numeric_gradient
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -42,20 +43,6 @@ from collectives.tensor_parallel.volume import HALF_CALLS_PER_BLOCK, ring_collec
 ITEMSIZE = 8
 
 
-def _numeric_gradient(loss, array: np.ndarray, eps: float = 1e-6) -> np.ndarray:
-    """Central differences of ``loss()`` in every element of ``array`` (changed in place)."""
-    grad = np.zeros_like(array)
-    for index in np.ndindex(array.shape):
-        saved = array[index]
-        array[index] = saved + eps
-        up = loss()
-        array[index] = saved - eps
-        down = loss()
-        array[index] = saved
-        grad[index] = (up - down) / (2 * eps)
-    return grad
-
-
 def test_reference_layer_gradients_match_finite_differences():
     """The unsplit layer's dx and every parameter gradient (layer norms, dropouts, residuals
     included) equal central differences of Σ y ⊙ dy."""
@@ -72,9 +59,9 @@ def test_reference_layer_gradients_match_finite_differences():
 
     _, cache = layer_forward(params, x, masks, heads, causal=True, keep_prob=keep)
     dx, grads = layer_backward(params, cache, dy)
-    np.testing.assert_allclose(dx, _numeric_gradient(loss, x), rtol=1e-6, atol=1e-8)
+    np.testing.assert_allclose(dx, numeric_gradient(loss, x), rtol=1e-6, atol=1e-8)
     for name, grad in grads.items():
-        np.testing.assert_allclose(grad, _numeric_gradient(loss, params[name]), rtol=1e-6,
+        np.testing.assert_allclose(grad, numeric_gradient(loss, params[name]), rtol=1e-6,
                                    atol=1e-8, err_msg=name)
 
 
