@@ -31,7 +31,8 @@ IN_PLACE = frozenset({"allreduce", "reduce", "alltoall"})
 
 @dataclass(frozen=True)
 class Case:
-    """One call: every rank makes it with the same arguments."""
+    """One call: every rank makes it with the same arguments (the simulated world's tests and,
+    through tests/mpi/mpi_cases.py, the MPI side's)."""
 
     collective: str
     algorithm: str
@@ -40,20 +41,22 @@ class Case:
     op: Any = None
     root: int = 0
     mode: str = "new"  #: new, out, in_place or strided
-    block: tuple[int, ...] | None = None  #: a block shape of ``count`` elements
+    block: tuple[int, ...] | None = None  #: a block shape of ``count`` elements, else (count,)
+    group_size: int | None = None  #: G passed as ``group_size=`` (None: not passed)
 
     def __str__(self) -> str:
-        op = getattr(self.op, "name", self.op)
+        op = getattr(self.op, "name", getattr(self.op, "__name__", self.op))
         return (f"{self.collective}/{self.algorithm} count={self.count} {self.dtype}"
                 + (f" op={op}" if self.op is not None else "")
                 + (f" root={self.root}" if self.collective in ROOTED else "")
-                + f" mode={self.mode}" + (f" block={self.block}" if self.block else ""))
+                + f" mode={self.mode}" + (f" block={self.block}" if self.block else "")
+                + (f" group_size={self.group_size}" if self.group_size else ""))
 
     def problem(self, size: int) -> Problem:
         """The Problem the case poses on ``size`` ranks."""
         op = resolve_op(self.op) if self.collective in REDUCING else None
         return Problem(self.collective, size, self.block or (self.count,),
-                       np.dtype(self.dtype), self.root, op)
+                       np.dtype(self.dtype), self.root, op, group_size=self.group_size)
 
     def inputs(self, size: int) -> list[np.ndarray | None]:
         """Every rank's input, shaped for the case's blocks."""

@@ -12,15 +12,16 @@ from __future__ import annotations
 import functools
 import re
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
 from mpi4py import MPI
+from world_cases import Case
+from world_cases import runs_at as runs_at  # the MPI tests take it from here
 
 from collectives.catalogue import CATALOGUE, REDUCING, ROOTED
 from collectives.errors import UnsupportedError
-from collectives.fold import is_power_of_two
 from collectives.mpi import Communicator
 from collectives.ops import Op, resolve_op
 from collectives.sim import Simulation
@@ -55,34 +56,6 @@ MOVING_TYPES: tuple[tuple[str, Any], ...] = (
 
 # The collectives that take out=x as "in place".
 IN_PLACE = frozenset({"allreduce", "reduce", "alltoall"})
-
-
-@dataclass(frozen=True)
-class Case:
-    """One call: every rank runs it with the same arguments."""
-
-    collective: str
-    algorithm: str
-    count: int
-    dtype: str
-    op: Any = None
-    root: int = 0
-    mode: str = "new"  #: new, out, in_place or strided
-    block: tuple[int, ...] | None = None  #: a block shape of ``count`` elements, else (count,)
-    group_size: int | None = None  #: G passed as ``group_size=`` (None: not passed)
-
-    def __str__(self) -> str:
-        op = getattr(self.op, "name", getattr(self.op, "__name__", self.op))
-        return (f"{self.collective}/{self.algorithm} count={self.count} {self.dtype}"
-                + (f" op={op}" if self.op is not None else "")
-                + (f" root={self.root}" if self.collective in ROOTED else "")
-                + f" mode={self.mode}" + (f" block={self.block}" if self.block else "")
-                + (f" group_size={self.group_size}" if self.group_size else ""))
-
-
-def runs_at(collective: str, algorithm: str, size: int) -> bool:
-    """False where the algorithm refuses N (one that needs a power of two)."""
-    return is_power_of_two(size) or not CATALOGUE[collective][algorithm].needs_power_of_two
 
 
 def counts_for(size: int) -> list[int]:
