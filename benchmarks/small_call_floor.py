@@ -135,9 +135,8 @@ def main() -> None:
     for collective in ("broadcast", "scatter", "reduce_scatter", "alltoall"):
         for nbytes in (8, 4096):
             x = np.arange(nbytes // 4, dtype=np.float32)
-            whole = collective in ("broadcast",)
-            out = np.empty(x.size if whole or collective == "alltoall" else x.size // 2,
-                           dtype=np.float32)
+            halved = collective in ("scatter", "reduce_scatter")  # a rank's result: one block
+            out = np.empty(x.size // 2 if halved else x.size, dtype=np.float32)
             ways = [builtin_call(collective, x, out, comm), floor_call(collective, x, out, comm),
                     our_call(collective, x, communicator)]
             for way in ways:

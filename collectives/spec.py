@@ -42,10 +42,7 @@ class Problem:
 
     def __post_init__(self) -> None:
         info = collective_info(self.collective)
-        if isinstance(self.segments, bool) or not isinstance(self.segments, (int, np.integer)) \
-                or self.segments < 1:
-            raise InvalidInputError(f"expected segments, an integer >= 1, got {self.segments!r}")
-        object.__setattr__(self, "segments", int(self.segments))
+        object.__setattr__(self, "segments", checked_segments(self.segments))
         object.__setattr__(self, "dtype", as_dtype(self.dtype))
         if self.ranks < 1:
             raise InvalidInputError(f"expected at least 1 rank, got {self.ranks}")
@@ -140,6 +137,13 @@ class Problem:
         if info.blocked_input:  # the own block of the input
             return rank * c, (rank + 1) * c
         return 0, self.work_size
+
+
+def checked_segments(segments: Any) -> int:
+    """``segments`` (S, the pieces a pipelining algorithm cuts the data into) as an int >= 1."""
+    if isinstance(segments, bool) or not isinstance(segments, (int, np.integer)) or segments < 1:
+        raise InvalidInputError(f"expected segments, an integer >= 1, got {segments!r}")
+    return int(segments)
 
 
 def checked_root(root: Any, ranks: int) -> int:

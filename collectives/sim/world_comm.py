@@ -35,7 +35,7 @@ from collectives.call_front import CallFront
 from collectives.catalogue import algorithm_info, check_supported
 from collectives.choice import AUTO, choose_among
 from collectives.clock import checked_label, checked_seconds
-from collectives.errors import CollectivesError, InvalidInputError, UnsupportedError
+from collectives.errors import CollectivesError, UnsupportedError
 from collectives.ops import Op
 from collectives.sim.engine import network_group_size
 from collectives.sim.registry import SIM_ALGORITHMS
@@ -47,7 +47,7 @@ from collectives.sim.world_calls import (
     describe,
     from_root_request,
 )
-from collectives.spec import Problem
+from collectives.spec import Problem, checked_segments
 
 if TYPE_CHECKING:
     from collectives.sim.world import WorldRun
@@ -272,10 +272,9 @@ class WorldCommunicator(CallFront[WorldPlan]):
         """Meet the other ranks for a broadcast or scatter to which this rank (not the root)
         brings no buffer: a new array of the root's block shape holding its result."""
         asked = None if algorithm is None or algorithm == AUTO else algorithm
-        if isinstance(segments, bool) or not isinstance(segments, int) or segments < 1:
-            raise InvalidInputError(f"expected segments, an integer >= 1, got {segments!r}")
         problem, name, output = self._meet_for_call(from_root_request(
-            collective, asked, root, segments, self._phase, self._default_group_size))
+            collective, asked, root, checked_segments(segments), self._phase,
+            self._default_group_size))
         self.last_collective, self.last_algorithm = collective, name
         return output.reshape(problem.block_shape)
 
