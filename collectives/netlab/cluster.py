@@ -160,6 +160,11 @@ class Cluster:
         return {link: counters[port.namespace][port.name]
                 for link, port in self.plan.ports_of_link().items()}
 
+    def retransmitted_segments(self) -> int:
+        """TCP segments all hosts have sent again so far: each crossed the links of its route
+        once more, beyond the bytes the program asked for."""
+        return sum(system.retransmitted_segments(host) for host in self.plan.hosts)
+
     def link_bytes(self) -> dict[tuple[int, int], int]:
         """Bytes each simulator link has carried so far, frames and all."""
         return {link: nbytes for link, (nbytes, _) in self.link_counters().items()}

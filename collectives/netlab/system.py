@@ -233,3 +233,15 @@ def tx_counters(namespace: str) -> dict[str, tuple[int, int]]:
     listing = json.loads(run(["ip", "-n", namespace, "-s", "-j", "link", "show"]).stdout)
     return {entry["ifname"]: (int(entry["stats64"]["tx"]["bytes"]),
                               int(entry["stats64"]["tx"]["packets"])) for entry in listing}
+
+
+def retransmitted_segments(namespace: str) -> int:
+    """TCP segments ``namespace``'s stack has sent again so far (``RetransSegs`` of its
+    ``/proc/net/snmp``, which each network namespace keeps for itself)."""
+    lines = [line.split() for line in
+             run(["ip", "netns", "exec", namespace, "cat", "/proc/net/snmp"]).stdout.splitlines()
+             if line.startswith("Tcp:")]
+    if len(lines) != 2 or "RetransSegs" not in lines[0]:
+        raise NetlabError(f"expected Tcp: names and values with RetransSegs in {namespace}'s "
+                          f"/proc/net/snmp, got {lines}")
+    return int(lines[1][lines[0].index("RetransSegs")])

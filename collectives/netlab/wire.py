@@ -12,7 +12,10 @@ to sender: on a ring a tie goes clockwise both ways, so not always the same link
 :data:`HEADER_SLACK` of the data they go with, plus MPI's set-up traffic, measured as a
 baseline job (the same program on almost no data: the same connections), give or take
 :data:`CONTROL_BYTES` (a job that runs longer exchanges a few more control messages: a link
-that carries no data carried 174 bytes in one job and 122 in its baseline).
+that carries no data carried 174 bytes in one job and 122 in its baseline), plus what TCP sent
+again: a segment lost in a full queue, or sent again when its acknowledgement came late, crosses
+the links of its route once more, so the hosts' retransmitted segments, at most
+:data:`PAYLOAD_BYTES` each, are counted from their own TCP counters and allowed on every link.
 """
 
 from __future__ import annotations
@@ -35,11 +38,13 @@ def tcp_payload(nbytes: int, frames: int) -> int:
     return nbytes - FRAME_HEADER_BYTES * frames
 
 
-def payload_range(simulated: int, returning: int, baseline: int = 0) -> tuple[float, float]:
+def payload_range(simulated: int, returning: int, baseline: int = 0,
+                  retransmitted: int = 0) -> tuple[float, float]:
     """(least, most) TCP payload a link may carry when the simulator puts ``simulated`` bytes
     on it and ``returning`` bytes on routes whose way back crosses it, where a baseline job's
-    payload there was ``baseline``."""
-    most = simulated + (simulated + returning) * HEADER_SLACK + baseline + CONTROL_BYTES
+    payload there was ``baseline`` and the hosts sent ``retransmitted`` segments again."""
+    most = (simulated + (simulated + returning) * HEADER_SLACK + baseline + CONTROL_BYTES
+            + retransmitted * PAYLOAD_BYTES)
     return float(simulated), most
 
 
