@@ -2,7 +2,9 @@
 
     mpiexec -n 2 python -m mpi4py benchmarks/small_call_floor.py [--calls 1000] [--blocks 8]
 
-For broadcast, scatter, reduce-scatter and all-to-all of 8 B and 4 KiB (float32, out of place),
+For each of the eight collectives at 8 B and 4 KiB (float32, out of place; for the rooted ones
+root 0; the size is the reference's K: one rank's buffer for broadcast, reduce and all-reduce,
+all N blocks for the others),
 three ways of making the call, timed as the benchmark times a call (each starts at a barrier, the
 slower rank's time counts), in interleaved blocks A B C A B C, medians of the blocks:
 
@@ -10,8 +12,9 @@ slower rank's time counts), in interleaved blocks A B C A B C, medians of the bl
 - ``floor``: what any call of this package must do at the least, written as bare mpi4py with no
   Python around it: the agreement's round (``Iallreduce`` ``MIN`` of 26 int64, as
   :mod:`collectives.mpi.agreement` sends) and then the messages this package's algorithm sends
-  at N = 2 (one for broadcast and scatter, one each way for reduce-scatter and all-to-all),
-  completed by ``Test`` loops, with the reduction or copy it makes;
+  at N = 2 (one, from rank 1 to the root or from the root to rank 1, for the rooted
+  collectives; one each way for the others), completed by ``Test`` loops, with the reduction or
+  copy it makes;
 - ``ours``: ``Communicator(COMM_WORLD).<collective>(x)``, ``algorithm="auto"``.
 
 Prints each one's µs per call and the ratios ``floor/builtin`` and ``ours/builtin``: where
@@ -46,17 +49,29 @@ def _agree(fields: np.ndarray, received: np.ndarray, comm: MPI.Intracomm) -> Non
     _test_loop(comm.Iallreduce(fields, received, MPI.MIN))
 
 
+COLLECTIVES = ("broadcast", "scatter", "gather", "reduce", "allgather", "reduce_scatter",
+               "allreduce", "alltoall")
+ROOT_SENDS = ("broadcast", "scatter")  #: one message, from the root to rank 1
+TO_ROOT = ("gather", "reduce")  #: one message, from rank 1 to the root
+BLOCKED = ("scatter", "reduce_scatter", "alltoall")  #: the input holds N blocks
+
+
 def builtin_call(collective: str, x: np.ndarray, out: np.ndarray,
                  comm: MPI.Intracomm) -> Callable[[], None]:
     """MPI's nonblocking collective on ``x`` into ``out``, completed by a Test loop."""
-    if collective == "broadcast":
-        buf = x if rank == 0 else out
-        return lambda: _test_loop(comm.Ibcast([buf, FLOAT], 0))
-    if collective == "scatter":
-        return lambda: _test_loop(comm.Iscatter([x, FLOAT], [out, FLOAT], 0))
-    if collective == "reduce_scatter":
-        return lambda: _test_loop(comm.Ireduce_scatter_block([x, FLOAT], [out, FLOAT], MPI.SUM))
-    return lambda: _test_loop(comm.Ialltoall([x, FLOAT], [out, FLOAT]))
+    start: dict[str, Callable[[], MPI.Request]] = {
+        "broadcast": lambda: comm.Ibcast([x if rank == 0 else out, FLOAT], 0),
+        "scatter": lambda: comm.Iscatter([x, FLOAT], [out, FLOAT], 0),
+        "gather": lambda: comm.Igather([x, FLOAT], [out, FLOAT], 0),
+        "reduce": lambda: comm.Ireduce([x, FLOAT], [out, FLOAT], MPI.SUM, 0),
+        "allgather": lambda: comm.Iallgather([x, FLOAT], [out, FLOAT]),
+        "reduce_scatter": lambda: comm.Ireduce_scatter_block([x, FLOAT], [out, FLOAT],
+                                                             MPI.SUM),
+        "allreduce": lambda: comm.Iallreduce([x, FLOAT], [out, FLOAT], MPI.SUM),
+        "alltoall": lambda: comm.Ialltoall([x, FLOAT], [out, FLOAT]),
+    }
+    begin = start[collective]
+    return lambda: _test_loop(begin())
 
 
 def floor_call(collective: str, x: np.ndarray, out: np.ndarray,
@@ -64,32 +79,45 @@ def floor_call(collective: str, x: np.ndarray, out: np.ndarray,
     """The agreement's round, then this package's messages at N = 2, as bare mpi4py."""
     fields = np.zeros(26, dtype=np.int64)
     received = np.empty_like(fields)
-    block = out.size
-    incoming = np.empty(x.size // 2, dtype=np.float32)
+    blocked = collective in BLOCKED
+    block = x.size // 2 if blocked else x.size  # what travels each way
+    incoming = np.empty(block, dtype=np.float32)
+    sent = x[peer * block:(peer + 1) * block] if blocked else x
 
-    def one_way() -> None:  # broadcast and scatter: the root sends, the other receives
+    def from_root() -> None:  # broadcast and scatter: the root sends, rank 1 receives
         _agree(fields, received, comm)
         if rank == 0:
-            _test_loop(comm.Isend([x[block:] if collective == "scatter" else x, FLOAT], 1, 7))
-            out[...] = x[:block]
+            _test_loop(comm.Isend([sent, FLOAT], 1, 7))
+            out[...] = x[:out.size]
         else:
             _test_loop(comm.Irecv([out, FLOAT], 0, 7))
 
-    def exchange() -> None:  # reduce-scatter and all-to-all: one message each way
+    def to_root() -> None:  # gather and reduce: rank 1 sends, the root receives
         _agree(fields, received, comm)
-        block = x.size // 2
-        send = x[peer * block:(peer + 1) * block]
+        if rank == 1:
+            _test_loop(comm.Isend([x, FLOAT], 0, 7))
+        elif collective == "gather":
+            out[:block] = x
+            _test_loop(comm.Irecv([out[block:], FLOAT], 1, 7))
+        else:
+            _test_loop(comm.Irecv([incoming, FLOAT], 1, 7))
+            np.add(x, incoming, out=out)
+
+    def exchange() -> None:  # the others: one message each way
+        _agree(fields, received, comm)
         receive = comm.Irecv([incoming, FLOAT], peer, 7)
-        _test_loop(comm.Isend([send, FLOAT], peer, 7))
+        _test_loop(comm.Isend([sent, FLOAT], peer, 7))
         _test_loop(receive)
-        mine = x[rank * block:(rank + 1) * block]
-        if collective == "reduce_scatter":
+        mine = x[rank * block:(rank + 1) * block] if blocked else x
+        if collective in ("reduce_scatter", "allreduce"):  # rank order: rank 0's on the left
             np.add(mine, incoming, out=out) if rank == 0 else np.add(incoming, mine, out=out)
         else:
             out[rank * block:(rank + 1) * block] = mine
             out[peer * block:(peer + 1) * block] = incoming
 
-    return one_way if collective in ("broadcast", "scatter") else exchange
+    if collective in ROOT_SENDS:
+        return from_root
+    return to_root if collective in TO_ROOT else exchange
 
 
 def our_call(collective: str, x: np.ndarray, communicator: Communicator) -> Callable[[], None]:
@@ -97,11 +125,9 @@ def our_call(collective: str, x: np.ndarray, communicator: Communicator) -> Call
     if collective == "broadcast":
         out = np.empty_like(x)
         return lambda: communicator.broadcast(x, out=out)
-    if collective == "scatter":
-        return lambda: communicator.scatter(x.reshape(size, -1))
-    if collective == "reduce_scatter":
-        return lambda: communicator.reduce_scatter(x.reshape(size, -1))
-    return lambda: communicator.alltoall(x.reshape(size, -1))
+    method = getattr(communicator, collective)
+    given = x.reshape(size, -1) if collective in BLOCKED else x
+    return lambda: method(given)
 
 
 def time_block(call: Callable[[], None], calls: int, comm: MPI.Intracomm) -> float:
@@ -132,11 +158,13 @@ def main() -> None:
               "median of blocks, µs per call (slower rank)")
         print(f"{'collective':>15} {'bytes':>6} {'builtin':>8} {'floor':>8} {'ours':>8} "
               f"{'floor/builtin':>14} {'ours/builtin':>13}")
-    for collective in ("broadcast", "scatter", "reduce_scatter", "alltoall"):
+    for collective in COLLECTIVES:
         for nbytes in (8, 4096):
             x = np.arange(nbytes // 4, dtype=np.float32)
             halved = collective in ("scatter", "reduce_scatter")  # a rank's result: one block
-            out = np.empty(x.size // 2 if halved else x.size, dtype=np.float32)
+            doubled = collective in ("gather", "allgather")  # every rank's x, stacked
+            out = np.empty(x.size // 2 if halved else 2 * x.size if doubled else x.size,
+                           dtype=np.float32)
             ways = [builtin_call(collective, x, out, comm), floor_call(collective, x, out, comm),
                     our_call(collective, x, communicator)]
             for way in ways:
