@@ -82,3 +82,28 @@ def test_function_lengths_count_from_def_to_the_last_line():
     source = ("class A:\n    def f(self):\n        x = 1\n        return x\n\n\n"
               "def g():\n    def h():\n        pass\n" + "    y = 2\n" * 70 + "    return h\n")
     assert _function_lengths(source) == {"A.f": 3, "g": 74, "g.h": 2}
+
+
+# MPI calls that block until peers act: inside a call every wait polls with the deadline instead
+BLOCKING_MPI = frozenset({"Wait", "Waitall", "Waitany", "Waitsome", "Recv", "Send", "Ssend",
+                          "Sendrecv", "Sendrecv_replace", "Probe", "Mprobe", "Barrier", "Bcast",
+                          "Reduce", "Allreduce", "Gather", "Allgather", "Scatter", "Alltoall",
+                          "Reduce_scatter", "Reduce_scatter_block"})
+# Modules of collectives/mpi allowed a blocking call, each with why
+BLOCKING_ALLOWED = {
+    "nodes.py": "one Allgather when a Communicator is made, as comm.Dup() there blocks too",
+    "calibrate.py": "the calibration tool's own timing, not a call of the Communicator",
+}
+
+
+def test_no_wait_of_the_mpi_side_blocks_for_ever():
+    """No module of collectives/mpi (its algorithms included) calls a blocking MPI wait, send,
+    receive or collective, outside the listed ones: each wait of a call polls under the
+    deadline, so a rank that left the call cannot leave another waiting for ever."""
+    found = []
+    for path in sorted((PACKAGE / "mpi").rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) \
+                    and node.func.attr in BLOCKING_MPI and path.name not in BLOCKING_ALLOWED:
+                found.append(f"{path.relative_to(PACKAGE)}:{node.lineno} {node.func.attr}")
+    assert found == []

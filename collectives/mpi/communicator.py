@@ -368,10 +368,10 @@ class Communicator(CallFront[Plan]):
         where that is not ``work``)."""
         call = Call(plan.problem, self._rank, work, plan.transport, self._comm, self._pool,
                     work if source is None else source)
-        plan.transport.begin()
         try:
             plan.run(call)
-        except BaseException as error:
+        except BaseException as error:  # the transport keeps the call's requests and buffers
             self._failure = f"{plan.transport.signature.describe()} failed: {error}"
             raise
+        plan.transport.complete_call()
         self.last_collective, self.last_algorithm = plan.problem.collective, plan.name

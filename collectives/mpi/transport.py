@@ -15,6 +15,13 @@ Every wait polls with a deadline (:mod:`collectives.mpi.deadline`): a peer that 
 midway (an exception there that its program caught) turns into a :class:`DeadlineError` naming
 the call and the peer, never a hang.
 
+A call that fails midway (an exception in its reduction, a deadline) may leave requests
+started: a peer may still read a send's buffer (a large message travels when the receiver asks
+for it) and a message may still arrive into a receive's. The transport keeps every request of
+the call until the call completes, and mpi4py keeps a request's buffer alive while the request
+lives, so after a failure those buffers stay allocated (the communicator takes no further call)
+and no peer reads freed memory, nor does MPI write into it.
+
 While a recording is on, the transport adds the bytes of every send to its peer's counter.
 
 Waiting: MPI waits by polling, which keeps a core busy. A ``patient`` transport (the
@@ -90,7 +97,8 @@ class Transport:
         self.signature = signature
         self._counter = counter
         self._status = MPI.Status()
-        self._destinations: dict[int, int] = {}  # id of a send's request -> its destination
+        #: the requests this call started, each with its peer (sends: the destination)
+        self._started: list[tuple[MPI.Request, int]] = []
         self._groups: dict[tuple[int, ...], GroupTransport] = {}
 
     def group(self, members: tuple[int, ...]) -> Transport:
@@ -101,16 +109,16 @@ class Transport:
             found = self._groups[members] = GroupTransport(self, members)
         return found
 
-    def begin(self) -> None:
-        """Forget the destinations of an earlier call's sends."""
-        self._destinations.clear()
+    def complete_call(self) -> None:
+        """The call completed: forget its requests (and so let go of their buffers)."""
+        self._started.clear()
 
     def isend(self, data: np.ndarray, dest: int) -> MPI.Request:
         """Start sending the contiguous array ``data`` to ``dest`` as raw bytes."""
         if self._counter.recording:
             self._counter.sent[dest] += data.nbytes
         request = self._comm.Isend([data, MPI.BYTE], dest, TAG)
-        self._destinations[id(request)] = dest
+        self._started.append((request, dest))
         return request
 
     def send(self, data: np.ndarray, dest: int) -> None:
@@ -132,18 +140,21 @@ class Transport:
         """Complete sends started with :meth:`isend`."""
         if not poll(lambda: MPI.Request.Testall(requests), self.deadline,
                     patient=self.patient):
-            waiting = sorted({self._destinations.get(id(r), -1) for r in requests
-                              if not r.Test()})
+            destination = {id(request): dest for request, dest in self._started}
+            waiting = sorted({destination.get(id(r), -1) for r in requests if not r.Test()})
             raise self._late(f"{ranks(waiting)} to take this rank's messages")
 
     def complete(self, request: MPI.Request) -> None:
         """Complete a request of MPI's built-in collective (the ``mpi`` algorithm)."""
+        self._started.append((request, -1))
         if not poll(request.Test, self.deadline, patient=self.patient):
             raise self._late("every rank to take its part in MPI's collective")
 
     def irecv(self, into: np.ndarray, source: int) -> MPI.Request:
         """Post the receive of ``into`` from ``source``; complete it with :meth:`wait_recv`."""
-        return self._comm.Irecv([into, MPI.BYTE], source, MPI.ANY_TAG)
+        request = self._comm.Irecv([into, MPI.BYTE], source, MPI.ANY_TAG)
+        self._started.append((request, source))
+        return request
 
     def wait_recv(self, request: MPI.Request, into: np.ndarray, source: int) -> None:
         """Complete a receive and check that it was this call's message, of the right size."""
@@ -185,7 +196,7 @@ class GroupTransport(Transport):
     def __init__(self, parent: Transport, members: tuple[int, ...]) -> None:
         super().__init__(parent._comm, parent.signature, parent._counter,
                          patient=parent.patient, deadline=parent.deadline)
-        self._destinations = parent._destinations  # the parent's begin() forgets them
+        self._started = parent._started  # one call's requests, forgotten by the parent
         self.members = members
 
     def isend(self, data: np.ndarray, dest: int) -> MPI.Request:

@@ -151,6 +151,19 @@ def test_ranks_left_waiting_by_one_that_left_raise_at_the_deadline() -> None:
         assert float(line[1]) < 10, output
 
 
+@pytest.mark.parametrize("ranks", [3, 4])
+def test_the_buffers_of_a_call_left_midway_outlive_it(ranks: int) -> None:
+    """Rank 1 leaves a double binary tree all-reduce of a temporary 32 MiB array midway, with
+    sends a peer reads later and receives still posted: every other rank raises DeadlineError
+    naming the call, never an MPI error from reading memory that was freed."""
+    output = _deadline_job(ranks, "leave-tree")
+    assert re.search(r"RANK 1 .* raised RuntimeError: rank 1 gives up", output), output
+    for rank in (0, *range(2, ranks)):
+        assert re.search(rf"RANK {rank} after [\d.]+ s raised DeadlineError: "
+                         r"allreduce/double_binary_tree float64 x4194304 op user expected a "
+                         r"message from rank \d within 2 s", output), output
+
+
 def test_a_rank_that_comes_late_meets_deadline_errors() -> None:
     """Rank 1 calls 4 s after rank 0 (deadline 2 s): rank 0 raises DeadlineError waiting for
     every rank to start the call, rank 1 waiting for rank 0's message."""

@@ -40,5 +40,4 @@ def bruck_allgather(call: Call) -> None:
         sends = [transport.isend(piece, to) for piece in _pieces(call, rank, blocks)]
         for request, piece in zip(receives, incoming, strict=True):
             transport.wait_recv(request, piece, source)
-        for request in sends:
-            request.Wait()
+        transport.wait_all(sends)

@@ -61,8 +61,7 @@ def double_binary_tree_allreduce(call: Call) -> None:
         for request, into, child, mine in receives:
             transport.wait_recv(request, into, child)
             call.op.reduce_into(mine, into)
-        for request in sends:
-            request.Wait()
+        transport.wait_all(sends)
     for round_index in range(rounds):  # broadcast
         receives, sends = [], []
         for half, tree in enumerate(trees):
@@ -76,5 +75,4 @@ def double_binary_tree_allreduce(call: Call) -> None:
                 sends += [transport.isend(down, child) for child in tree.children[rank]]
         for request, into, parent in receives:
             transport.wait_recv(request, into, parent)
-        for request in sends:
-            request.Wait()
+        transport.wait_all(sends)

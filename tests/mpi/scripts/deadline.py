@@ -5,6 +5,9 @@ DeadlineError once the communicator's deadline (2 s) has passed, instead of hang
 - ``uncaught``: rank 1's reduction raises in the middle of a ring all-reduce and nobody catches
   it: ``python -m mpi4py`` ends the whole job (no rank prints);
 - ``leave``: the same, but rank 1 catches it;
+- ``leave-tree``: the same, at its first reduction, in a double binary tree all-reduce of
+  32 MiB whose input is a temporary array: rank 1 leaves sends that a peer reads later and
+  receives still posted, and their buffers must outlive the call;
 - ``late``: rank 1 makes its call 4 s after the others;
 - ``late-traffic``: rank 1 asks for the traffic matrix 4 s after the others.
 
@@ -26,25 +29,29 @@ from collectives.mpi import Communicator
 DEADLINE = 2.0
 
 comm = Communicator(MPI.COMM_WORLD, deadline=DEADLINE)
+scenario = sys.argv[1]
 calls = 0
 
 
 def add_until_the_second_step(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """a + b, except that rank 1 gives up on its second reduction."""
+    """a + b, except that rank 1 gives up on its second reduction (its first, in
+    ``leave-tree``)."""
     global calls
     calls += 1
-    if comm.rank == 1 and calls == 2:
+    if comm.rank == 1 and calls == (1 if scenario == "leave-tree" else 2):
         raise RuntimeError("rank 1 gives up in the middle of the collective")
     return a + b
 
 
-scenario = sys.argv[1]
 start = time.monotonic()
 if scenario == "uncaught":
     comm.allreduce(np.ones(30), op=Op(add_until_the_second_step), algorithm="ring")
 try:
     if scenario == "leave":
         comm.allreduce(np.ones(30), op=Op(add_until_the_second_step), algorithm="ring")
+    elif scenario == "leave-tree":
+        comm.allreduce(np.ones(1 << 22), op=Op(add_until_the_second_step),
+                       algorithm="double_binary_tree")
     else:
         if comm.rank == 1:
             time.sleep(2 * DEADLINE)
