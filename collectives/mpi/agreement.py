@@ -109,6 +109,9 @@ class Agreement:
         self._deadline = deadline
         self._patient = patient
         self._received = np.empty(2 * _FIELDS, dtype=np.int64)
+        #: a round that passed its deadline: its request, kept with its buffers (mpi4py keeps
+        #: them alive with it), since the other ranks may still take part in it
+        self.unfinished: MPI.Request | None = None
 
     def check(self, mine: np.ndarray, call: object) -> bool:
         """One round: True when every rank sent exactly ``mine`` (and ``mine`` is ready);
@@ -119,6 +122,7 @@ class Agreement:
     def _wait(self, request: MPI.Request, call: object) -> None:
         """Complete a collective request of the agreement, or raise DeadlineError."""
         if not poll(request.Test, self._deadline, patient=self._patient):
+            self.unfinished = request
             raise DeadlineError(
                 f"{call} expected every rank to start the call within {self._deadline:g} s, "
                 "got some that did not: a rank left an earlier call or never made this one"

@@ -160,6 +160,7 @@ class Communicator(CallFront[Plan]):
                                         [matrix, MPI.INT64_T])
         if not poll(request.Test, self._deadline, patient=self._crowded):
             self._failure = "traffic_matrix did not complete"
+            self._agreement.unfinished = request  # kept with its buffers, as a round's
             raise DeadlineError(
                 f"traffic_matrix expected every rank to call it within {self._deadline:g} s, "
                 "got some that did not"
