@@ -82,6 +82,11 @@ class Terms:
         return np.concatenate([mine, -mine])
 
 
+#: ``traffic_matrix()``, agreed on as a call like the collectives: a rank that asks for it while
+#: another makes a collective raises MismatchError, as both do
+TRAFFIC_MATRIX = Terms("traffic_matrix", "allgather", None, None, np.dtype(np.int64), 1, 1)
+
+
 def terms_of(problem: Problem, algorithm: str) -> Terms:
     """The terms of a call of ``problem`` run with ``algorithm``."""
     return Terms(problem.collective, algorithm,

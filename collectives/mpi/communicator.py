@@ -70,7 +70,7 @@ from mpi4py import MPI
 
 from collectives.call_front import CallFront
 from collectives.errors import DeadlineError, InvalidInputError
-from collectives.mpi.agreement import Agreement, Terms
+from collectives.mpi.agreement import TRAFFIC_MATRIX, Agreement, Terms
 from collectives.mpi.auto import AUTO, LARGE, choose
 from collectives.mpi.buffers import flat
 from collectives.mpi.call import Call, ScratchPool
@@ -114,6 +114,7 @@ class Communicator(CallFront[Plan]):
         self._nodes = survey(self._comm)  # Split_type: which ranks share a node
         self._crowded = self._nodes.crowded  # more ranks on this node than cores: wait yielding
         self._agreement = Agreement(self._comm, self._deadline, patient=self._crowded)
+        self._traffic_fields = TRAFFIC_MATRIX.fields()
         self._counter = TrafficCounter(self._size)
         self._pool = ScratchPool()
         # the working buffer of the collectives that cannot work in the caller's arrays
@@ -155,6 +156,7 @@ class Communicator(CallFront[Plan]):
         """The N×N matrix of the last recording, on every rank: entry ``[i, j]`` is the bytes
         rank i sent to rank j. Collective: every rank must call it, within the deadline."""
         self._check_usable()
+        self._agree_on(self._traffic_fields, TRAFFIC_MATRIX, "traffic_matrix")
         matrix = np.empty((self._size, self._size), dtype=np.int64)
         request = self._comm.Iallgather([self._counter.sent, MPI.INT64_T],
                                         [matrix, MPI.INT64_T])
@@ -162,8 +164,8 @@ class Communicator(CallFront[Plan]):
             self._failure = "traffic_matrix did not complete"
             self._agreement.unfinished = request  # kept with its buffers, as a round's
             raise DeadlineError(
-                f"traffic_matrix expected every rank to call it within {self._deadline:g} s, "
-                "got some that did not"
+                f"traffic_matrix expected every rank's row within {self._deadline:g} s, got "
+                "some that did not: a rank left the call"
             )
         return matrix
 
@@ -308,13 +310,18 @@ class Communicator(CallFront[Plan]):
 
     def _agree(self, plan: Plan) -> None:
         """The ranks agree on the call (one round), or every rank raises the same error."""
+        self._agree_on(plan.fields, plan.terms, plan.transport.signature)
+
+    def _agree_on(self, fields: np.ndarray, terms: Terms, call: object) -> None:
+        """The ranks agree on the call of ``terms`` (one round of its ``fields``), or every rank
+        raises the same error; ``str(call)`` names the call in a DeadlineError."""
         try:
-            agreed = self._agreement.check(plan.fields, plan.transport.signature)
+            agreed = self._agreement.check(fields, call)
         except DeadlineError as error:
-            self._failure = f"{plan.transport.signature.describe()} failed: {error}"
+            self._failure = f"{call} failed: {error}"
             raise
         if not agreed:
-            self._agreement.settle(plan.problem.collective, plan.terms)
+            self._agreement.settle(terms.collective, terms)
 
     def _settle(self, collective: str, terms: Terms | None,
                 error: BaseException | None = None) -> Terms:

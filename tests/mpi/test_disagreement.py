@@ -34,6 +34,8 @@ EXPECTED: dict[str, str] = {
     "op-sum-user": _SAME_CALL + r"different ops: 'sum' on rank 0, 'user' on ranks? 1",
     "op-max-band": _SAME_CALL + r"different ops: 'max' on rank 0, 'band' on ranks? 1",
     "op-mpi-max-sum": _SAME_CALL + r"different ops: 'max' on rank 0, 'sum' on ranks? 1",
+    "collective-traffic": _SAME_CALL + r"different collectives: 'allreduce' on rank 0, "
+                                       r"'traffic_matrix' on ranks? 1(, 2)?$",
     "collective-mpi": _SAME_CALL + r"different collectives: 'allreduce' on rank 0, 'broadcast' "
                                    r"on ranks? 1(, 2)?$",
     "count-mpi": _SAME_CALL + r"different counts: 8 on ranks? 0(, 1)?, 9 on rank [12]$",
@@ -176,8 +178,10 @@ def test_a_rank_that_comes_late_meets_deadline_errors() -> None:
 
 def test_a_rank_that_asks_for_the_traffic_late_meets_a_deadline_error() -> None:
     """Rank 1 asks for the traffic matrix 4 s after rank 0 (deadline 2 s): rank 0 raises
-    DeadlineError instead of waiting for ever, and rank 1 gets the matrix."""
+    DeadlineError waiting for every rank to start the call, rank 1 (whose round of agreement
+    meets the one rank 0 left) waiting for rank 0's row; neither waits for ever."""
     output = _deadline_job(2, "late-traffic")
     assert re.search(r"RANK 0 after 2\.\d s raised DeadlineError: traffic_matrix expected every "
-                     r"rank to call it within 2 s", output), output
-    assert re.search(r"RANK 1 .* returned", output), output
+                     r"rank to start the call within 2 s", output), output
+    assert re.search(r"RANK 1 .* raised DeadlineError: traffic_matrix expected every rank's row "
+                     r"within 2 s", output), output

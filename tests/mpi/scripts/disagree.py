@@ -69,6 +69,8 @@ CASES: dict[str, Case] = {
                                          op=_pick(c.rank, "max", "band"), algorithm="ring"),
     "op-mpi-max-sum": lambda c: c.allreduce(np.ones(16), op=_pick(c.rank, MPI.MAX, MPI.SUM),
                                             algorithm="mpi"),
+    "collective-traffic": lambda c: c.allreduce(np.ones(8)) if c.rank == 0
+    else c.traffic_matrix(),
     "collective-mpi": lambda c: c.allreduce(np.ones(8), algorithm="mpi") if c.rank == 0
     else c.broadcast(np.ones(8), algorithm="mpi"),
     "count-mpi": lambda c: c.allreduce(np.ones(_last(c, 9, 8)), algorithm="mpi"),
