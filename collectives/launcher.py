@@ -17,7 +17,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from collectives.errors import CollectivesError
+from collectives.errors import CollectivesError, InvalidInputError
 
 #: Open MPI's leave to run as root, for launches made by others (mpi-pytest's, say)
 OPEN_MPI_AS_ROOT = {"OMPI_ALLOW_RUN_AS_ROOT": "1", "OMPI_ALLOW_RUN_AS_ROOT_CONFIRM": "1"}
@@ -52,6 +52,8 @@ def is_open_mpi(mpiexec: str) -> bool:
 def mpiexec_command(ranks: int) -> list[str]:
     """``mpiexec -n ranks`` with what its MPI needs to start them on this machine as this user:
     nothing for MPICH; ``--oversubscribe``, and as root ``--allow-run-as-root``, for Open MPI."""
+    if isinstance(ranks, bool) or not isinstance(ranks, int) or ranks < 1:
+        raise InvalidInputError(f"expected at least 1 rank for mpiexec -n, got {ranks!r}")
     mpiexec = mpiexec_path()
     flags: list[str] = []
     if is_open_mpi(mpiexec):

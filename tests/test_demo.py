@@ -23,3 +23,13 @@ def test_demo_simulates_then_runs_for_real():
     for verdict in ("traffic equals the simulator's: yes", "result equals numpy's answer: yes",
                     "result equals MPI's built-in collective: yes"):
         assert verdict in real
+
+
+def test_demo_refuses_fewer_than_one_rank_before_it_starts():
+    """``demo -n 0`` is refused at once, before the walk-through (mpiexec -n 0 would start one
+    process and report a run of 0)."""
+    done = subprocess.run([sys.executable, "-m", "collectives", "demo", "-n", "0"],
+                          capture_output=True, text=True, timeout=60, check=False, cwd=ROOT)
+    assert done.returncode != 0
+    assert done.stdout == ""
+    assert "expected at least 1 rank for mpiexec -n, got 0" in done.stderr

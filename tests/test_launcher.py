@@ -7,8 +7,10 @@ import os
 import subprocess
 import sys
 
+import pytest
 from mpi4py import MPI
 
+from collectives.errors import InvalidInputError
 from collectives.launcher import is_open_mpi, mpiexec_command, mpiexec_path
 
 # Rank 0 prints every rank's (rank, size), gathered: one line, whatever the launcher interleaves.
@@ -36,3 +38,11 @@ def test_the_command_starts_more_ranks_than_cores() -> None:
                                env=_launcher_free_env())
     assert completed.returncode == 0, completed.stdout + completed.stderr
     assert completed.stdout.splitlines() == [str([(rank, ranks) for rank in range(ranks)])]
+
+
+def test_the_command_refuses_fewer_than_one_rank() -> None:
+    """``mpiexec -n 0`` (which MPICH runs as one process) is never made."""
+    for ranks in (0, -2, True, 1.5):
+        with pytest.raises(InvalidInputError, match=f"expected at least 1 rank for mpiexec -n, "
+                                                     f"got {ranks!r}"):
+            mpiexec_command(ranks)  # type: ignore[arg-type]

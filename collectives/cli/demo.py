@@ -22,9 +22,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--no-mpi", action="store_true", help="skip the real run under mpiexec")
 
 
-def real_tour(ranks: int, count: int) -> int:
-    """Run the real ring all-reduce under mpiexec and compare its traffic with the simulator's."""
-    launch = mpiexec_command(ranks)
+def real_tour(launch: list[str], ranks: int, count: int) -> int:
+    """Run the real ring all-reduce under mpiexec (``launch``, for ``ranks`` ranks) and compare
+    its traffic with the simulator's."""
     program = ["-m", "mpi4py", "-m", "collectives", "traffic", "allreduce", "--algorithm", "ring",
                "--count", str(count), "--dtype", "float32"]
     print(f"== The real thing: {ranks} MPI processes ==")
@@ -36,8 +36,9 @@ def real_tour(ranks: int, count: int) -> int:
 
 def run(args: argparse.Namespace) -> int:
     """The simulated tour, then (unless --no-mpi) the real run."""
+    launch = None if args.no_mpi else mpiexec_command(args.ranks)  # bad -n: refused first
     walkthrough.main()
     print()
-    if args.no_mpi:
+    if launch is None:
         return 0
-    return real_tour(args.ranks, args.count)
+    return real_tour(launch, args.ranks, args.count)
