@@ -24,6 +24,7 @@ from mpi_cases import (
 from collectives.catalogue import CATALOGUE, REDUCING
 from collectives.errors import UnsupportedError
 from collectives.mpi import Communicator
+from collectives.sim import simulate
 
 
 def _algorithm_failures(comm: Communicator, collective: str, algorithm: str) -> list[str]:
@@ -55,5 +56,39 @@ def test_matches_numpy_mpi_and_simulator() -> None:
     failures: list[str] = []
     for collective, algorithm in PAIRS:
         failures += _algorithm_failures(comm, collective, algorithm)
+    failures = gather_failures(failures)
+    assert not failures, report(failures)
+
+
+def _mixed_magnitudes(rank: int, shape: tuple[int, ...]) -> np.ndarray:
+    """float32 values of magnitudes 1e-3 to 1e3, so that a sum's bits depend on its order."""
+    rng = np.random.default_rng(rank)
+    scale = (10.0 ** rng.integers(-3, 4, shape)).astype(np.float32)
+    return rng.standard_normal(shape).astype(np.float32) * scale
+
+
+@pytest.mark.parallel([3, 5, 6])
+def test_reductions_are_the_simulators_bit_for_bit() -> None:
+    """Every reducing algorithm sums float32 in the simulator's order: each rank's result is the
+    simulator's bit for bit (one segment, and three where the algorithm pipelines)."""
+    comm = Communicator(MPI.COMM_WORLD)
+    size, rank = comm.size, comm.rank
+    failures: list[str] = []
+    for collective, algorithm in PAIRS:
+        if collective not in REDUCING or not runs_at(collective, algorithm, size):
+            continue
+        for count in (7, 1000):
+            shape = (size, count) if collective == "reduce_scatter" else (count,)
+            inputs = [_mixed_magnitudes(r, shape) for r in range(size)]
+            for segments in (1, 3) if CATALOGUE[collective][algorithm].pipelines else (1,):
+                got = getattr(comm, collective)(inputs[rank], algorithm=algorithm,
+                                                segments=segments)
+                simulated = simulate(collective, inputs, algorithm=algorithm,
+                                     segments=segments).outputs[rank]
+                same = (got is None and simulated is None) or (
+                    got is not None and got.tobytes() == np.asarray(simulated).tobytes())
+                if not same:
+                    failures.append(f"N={size} {collective}/{algorithm} count={count} "
+                                    f"S={segments}: rank {rank}'s result is not the simulator's")
     failures = gather_failures(failures)
     assert not failures, report(failures)

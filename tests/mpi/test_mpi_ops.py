@@ -14,6 +14,7 @@ from collectives.catalogue import CATALOGUE, REDUCING
 from collectives.errors import InvalidInputError, UnsupportedError
 from collectives.mpi import Communicator
 from collectives.ops import OP_NAMES, Op, resolve_op
+from collectives.sim import simulate
 from collectives.spec import Problem, example_inputs, expected_outputs, results_match
 
 # Each predefined op with the dtypes it is tried on.
@@ -215,3 +216,27 @@ def test_small_integer_sums_wrap_with_every_algorithm() -> None:
                                         f"{rank} differs from numpy's at "
                                         f"{np.flatnonzero(got != expected)[:8]}")
     assert not failures, f"{len(failures)} failing cases:\n" + "\n".join(failures[:12])
+
+
+@pytest.mark.parallel([2, 3])
+def test_signed_zeros_under_max_and_min_give_every_rank_the_simulators_bits() -> None:
+    """max and min of -0.0 and +0.0 (equal under IEEE) give each rank the same zero with every
+    all-reduce algorithm of this package, bit for bit the simulator's; which zero depends on the
+    algorithm's order of combining (MPI's built-in may give ranks different zeros)."""
+    comm = Communicator(MPI.COMM_WORLD)
+    size, rank = comm.size, comm.rank
+    position = np.arange(8 * size)
+    inputs = [np.where((position + r) % 2 == 0, -0.0, 0.0) for r in range(size)]
+    failures: list[str] = []
+    for op in ("max", "min"):
+        for algorithm in comm.algorithms("allreduce"):
+            if algorithm == "mpi":
+                continue
+            signs = np.signbit(comm.allreduce(inputs[rank], op=op, algorithm=algorithm))
+            simulated = simulate("allreduce", inputs, algorithm=algorithm, op=op).outputs
+            every_rank = MPI.COMM_WORLD.allgather(signs.tolist())
+            if any(other != every_rank[0] for other in every_rank):
+                failures.append(f"{algorithm} {op}: ranks got different zeros")
+            if signs.tolist() != np.signbit(simulated[rank]).tolist():
+                failures.append(f"{algorithm} {op}: rank {rank}'s zeros are not the simulator's")
+    assert not failures, "\n".join(failures)

@@ -5,7 +5,8 @@ Per rank, round by round as in the simulator
 (:mod:`collectives.sim.algorithms.double_binary_tree_allreduce`): in reduce round t it receives
 from its children (in the tree where it is an inner node) the segment ``t - (D - d - 1)`` into
 scratch and adds it into its own copy, while it sends segment ``t - (D - d)`` of each tree's half
-to that tree's parent (d its depth there); in broadcast round t it receives segment
+to that tree's parent (d its depth there), combining the children in their edges' colour order
+as the simulator's steps do; in broadcast round t it receives segment
 ``t - d + 1`` from each parent, in place, and sends segment ``t - d`` to its children. A round's
 sends read only what earlier rounds completed, so all its messages are posted at once.
 
@@ -21,6 +22,7 @@ from collectives.double_tree import (
     down_segment,
     half_offsets,
     phase_rounds,
+    tree_colour,
     up_segment,
 )
 from collectives.mpi.call import Call
@@ -53,12 +55,15 @@ def double_binary_tree_allreduce(call: Call) -> None:
                 if mine is not None:
                     into = scratch[spare * largest:spare * largest + len(mine)]
                     spare += 1
-                    receives.append((transport.irecv(into, child), into, child, mine))
+                    receives.append((tree_colour(half, child, n), transport.irecv(into, child),
+                                     into, child, mine))
             up = None if rank == tree.root else \
                 segment(half, up_segment(tree.depth[rank], round_index, n))
             if up is not None:
                 sends.append(transport.isend(up, tree.parent[rank]))
-        for request, into, child, mine in receives:
+        # the children's segments are combined in their edges' colour order, the simulator's
+        # steps' order, so both give the same bits (a floating-point sum depends on it)
+        for _, request, into, child, mine in sorted(receives, key=lambda receive: receive[0]):
             transport.wait_recv(request, into, child)
             call.op.reduce_into(mine, into)
         transport.wait_all(sends)
