@@ -259,7 +259,8 @@ class Communicator(CallFront[Plan]):
     def allreduce(self, x: Any, op: str | Op | Any = "sum", *, algorithm: str | None = AUTO,
                   out: np.ndarray | None = None,
                   segments: int = 1, group_size: int | None = None) -> np.ndarray:
-        """Every rank gets x0 ∘ x1 ∘ ... ∘ x(N-1), bitwise the same everywhere. ``out=x`` is in
+        """Every rank gets x0 ∘ x1 ∘ ... ∘ x(N-1), bitwise the same everywhere (with ``mpi``,
+        as MPI's all-reduce gives it: a max of -0.0 and 0.0 may differ by rank). ``out=x`` is in
         place."""
         plan, x, result, in_place = self._agreed("allreduce", x, algorithm, out, segments, op=op,
                                                  group_size=group_size)
