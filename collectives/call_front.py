@@ -40,6 +40,7 @@ from collectives.registry import Registry
 from collectives.spec import Problem, block_shape_of
 
 SIGNATURES_KEPT = 64  #: call signatures a cache keeps at the most
+_FREED = "freed"  #: the failure of a freed communicator (no call is taken since)
 
 Value = TypeVar("Value")
 SidePlan = TypeVar("SidePlan")
@@ -109,7 +110,14 @@ class CallFront(ClockCalls, Generic[SidePlan]):
         return cls._ALGORITHMS.names(collective)
 
     def free(self) -> None:
-        """Release what the communicator holds (a simulated rank holds nothing)."""
+        """Release what the communicator holds (a simulated rank holds nothing); it takes no
+        call afterwards."""
+        self._failure = _FREED
+
+    @property
+    def freed(self) -> bool:
+        """True once :meth:`free` was called."""
+        return self._failure is _FREED
 
     def __enter__(self) -> CallFront[SidePlan]:
         return self
@@ -235,6 +243,10 @@ class CallFront(ClockCalls, Generic[SidePlan]):
 
     def _check_usable(self) -> None:
         """Refuse a call on a communicator whose earlier call failed midway."""
+        if self._failure is _FREED:
+            raise CollectivesError(
+                "expected a communicator that was not freed, got one freed with free()"
+            )
         if self._failure is not None:
             raise CollectivesError(
                 f"expected a communicator whose calls all completed, got one whose call "

@@ -211,3 +211,18 @@ def test_buffer_less_calls_work_on_a_hierarchical_network():
 
     results = run_world(program, 4, network=hierarchical(4, 2)).results
     assert results == [([2.0 * r, 2.0 * r + 1], [0.0, 1.0, 2.0]) for r in range(4)]
+
+
+def test_a_freed_communicator_refuses_calls() -> None:
+    """After free() every call is refused, naming free(), in the simulated world as under MPI
+    (tests/mpi/test_errors.py)."""
+    def program(comm):
+        comm.free()
+        with pytest.raises(CollectivesError, match=r"expected a communicator that was not "
+                                                   r"freed, got one freed with free\(\)"):
+            comm.allreduce(np.ones(3))
+        with pytest.raises(CollectivesError, match="freed with free"):
+            comm.traffic_matrix()
+        return comm.freed
+
+    assert run_world(program, 2).results == [True, True]

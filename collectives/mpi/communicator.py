@@ -135,9 +135,10 @@ class Communicator(CallFront[Plan]):
         return self._deadline
 
     def free(self) -> None:
-        """Free the private duplicate; the communicator cannot be used afterwards."""
+        """Free the private duplicate; the communicator takes no call afterwards."""
         if self._comm != MPI.COMM_NULL and not MPI.Is_finalized():
             self._comm.Free()
+        super().free()
 
     # -- traffic ------------------------------------------------------------------------------
 
@@ -336,7 +337,10 @@ class Communicator(CallFront[Plan]):
         return self._agreement.settle(collective, terms, error)
 
     def _refuse(self, collective: str, error: Exception) -> NoReturn:
-        """This rank refused its input: every rank raises, naming it and why."""
+        """This rank refused its input: every rank raises, naming it and why (a freed
+        communicator has no round to run: each rank raises its own error)."""
+        if self.freed:
+            raise error
         self._settle(collective, None, error)
         raise AssertionError("unreachable: settle raises when a rank refused")  # pragma: no cover
 

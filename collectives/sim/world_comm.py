@@ -150,6 +150,7 @@ class WorldCommunicator(CallFront[WorldPlan]):
     def traffic_matrix(self) -> np.ndarray:
         """The N×N matrix of the last recording, on every rank: entry ``[i, j]`` is the bytes
         rank i sent to rank j. Collective: every rank must call it."""
+        self._check_usable()
         return self._meet(TRAFFIC_REQUEST)
 
     # -- the collectives ----------------------------------------------------------------------

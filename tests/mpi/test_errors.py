@@ -10,6 +10,7 @@ from mpi4py import MPI
 from mpi_cases import FIRST
 
 from collectives.errors import (
+    CollectivesError,
     DeadlineError,
     InvalidInputError,
     MismatchError,
@@ -183,3 +184,19 @@ def test_broadcast_root_may_pass_a_read_only_or_strided_buffer(solo: Communicato
         assert solo.broadcast(frozen, algorithm=algorithm) is frozen
         strided = np.arange(8.0)[::2]
         assert np.array_equal(solo.broadcast(strided, algorithm=algorithm), [0, 2, 4, 6])
+
+
+@pytest.mark.parallel(2)
+def test_a_freed_communicator_refuses_calls_naming_free() -> None:
+    """After free() each rank's calls raise a CollectivesError naming free(), not MPI's error
+    on a null communicator (and no round of agreement is tried on it); free() again is
+    harmless."""
+    comm = Communicator(MPI.COMM_WORLD)
+    comm.free()
+    for call in (lambda: comm.allreduce(np.ones(3)), comm.traffic_matrix,
+                 lambda: comm.broadcast(np.ones(2) if comm.rank == 0 else None)):
+        with pytest.raises(CollectivesError, match=r"expected a communicator that was not "
+                                                   r"freed, got one freed with free\(\)"):
+            call()
+    comm.free()
+    assert comm.freed
