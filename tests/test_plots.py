@@ -3,9 +3,12 @@ numbers, not pixels."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
+from collectives.bench.report import read_csv
 from collectives.cli import main
 from collectives.cli.progress import progress, progress_enabled
 from collectives.costs import reference_time
@@ -18,6 +21,7 @@ from collectives.plots import (
     time_scaling,
     traffic_heatmap,
 )
+from collectives.plots.busbw import busbw_curves
 from collectives.plots.gallery import CAPTIONS
 from collectives.sim import Simulation
 from collectives.sim.network import ring
@@ -25,6 +29,8 @@ from collectives.sim.sweep import timed_run
 from collectives.spec import Problem
 
 PNG = b"\x89PNG\r\n\x1a\n"
+#: the README's benchmark run (bench writes it; ``plots --busbw`` draws it)
+BUSBW_CSV = Path(__file__).resolve().parents[1] / "plots" / "bench" / "allreduce_n2.csv"
 
 
 GIF = b"GIF89a"
@@ -173,10 +179,17 @@ def test_progress_bar_is_off_under_tests():
 
 def test_plots_command_writes_every_picture(tmp_path, capsys):
     """``python -m collectives plots --out DIR`` writes every picture of the gallery (PNG, and
-    GIF for the animations) and prints a line per picture saying what it shows."""
+    GIF for the animations) and prints a line per picture saying what it shows; with
+    ``--busbw CSV`` also busbw.png, its line naming its CSV and the curves it holds (one per
+    algorithm of the committed run; one gallery run for both, as it takes seconds)."""
     assert main(["plots", "--out", str(tmp_path), "--max-ranks-bytes", "8",
-                 "--max-ranks-time", "4"]) == 0
+                 "--max-ranks-time", "4", "--busbw", str(BUSBW_CSV)]) == 0
     out = capsys.readouterr().out
     for name, caption in CAPTIONS.items():
         assert _is_picture(tmp_path / name), name
         assert f"{tmp_path / name}: {caption}" in out
+    picture = tmp_path / "busbw.png"
+    assert picture.read_bytes()[:8] == PNG
+    assert f"{picture}: allreduce busbw, N = 2, float32 (from {BUSBW_CSV})" in out
+    labels = [curve.label for curve in busbw_curves(read_csv(BUSBW_CSV)).curves]
+    assert labels == ["ring", "recursive_doubling", "auto", "mpi"]
