@@ -4,6 +4,7 @@ arithmetic, memory tracking, the table, CSV and JSON, and the busbw plot."""
 from __future__ import annotations
 
 import json
+import tracemalloc
 
 import numpy as np
 import pytest
@@ -211,12 +212,16 @@ def test_copy_bandwidth_per_rank_aggregate_and_fraction():
 
 
 def test_memory_watch_sees_a_temporary_numpy_array():
-    """An 8 MiB array made and freed inside the stretch shows as at least 8 MiB of scratch."""
-    watch = MemoryWatch()
-    watch.start()
-    scratch = np.ones(2**20, dtype=np.float64)
-    del scratch
-    peak = watch.stop()
+    """An 8 MiB array made and freed inside the stretch shows as at least 8 MiB of scratch; the
+    tracing the watch started ends with it (it would slow everything after)."""
+    assert not tracemalloc.is_tracing()
+    with MemoryWatch() as watch:
+        watch.start()
+        scratch = np.ones(2**20, dtype=np.float64)
+        del scratch
+        peak = watch.stop()
+        assert tracemalloc.is_tracing()
+    assert not tracemalloc.is_tracing()
     assert 8 * 2**20 <= peak.scratch < 9 * 2**20
     assert peak.rss_peak > 0
 

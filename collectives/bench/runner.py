@@ -177,8 +177,17 @@ def _timing(config: BenchConfig, ranks: int, nbytes: int, seconds: float,
 def run_sweep(comm: Any, communicator: Any, config: BenchConfig,
               memory_log: MemoryLog | None = None) -> Iterator[Row]:
     """Yield one row per size and algorithm, in that order (every rank yields the same rows)."""
+    if not config.memory:
+        yield from _sweep(comm, communicator, config, None, memory_log)
+        return
+    with MemoryWatch() as watch:  # tracing allocations ends with the sweep
+        yield from _sweep(comm, communicator, config, watch, memory_log)
+
+
+def _sweep(comm: Any, communicator: Any, config: BenchConfig, watch: MemoryWatch | None,
+           memory_log: MemoryLog | None) -> Iterator[Row]:
+    """The sweep's rows, each algorithm's memory watched by ``watch`` (when not None)."""
     ranks, rank = comm.Get_size(), comm.Get_rank()
-    watch = MemoryWatch() if config.memory else None
     collective = config.collective
     counts = counts_for_sweep(collective, list(config.sizes), config.dtype, ranks)
     if watch is not None:
