@@ -67,14 +67,20 @@ def load_topology(path: str | Path) -> Network:
         raise InvalidInputError(f"{where}: {error}") from None
 
 
+def _refuse_unknown_keys(entry: dict[str, Any], allowed: set[str],
+                        where: str = "") -> None:
+    """Raise naming the first key of ``entry`` not in ``allowed`` (``where`` prefixes it)."""
+    unknown = sorted(set(entry) - allowed)
+    if unknown:
+        raise InvalidInputError(f"{where}unknown key {unknown[0]!r}; expected keys among "
+                                f"{', '.join(sorted(allowed))}")
+
+
 def topology_from_dict(spec: Any) -> Network:
     """The network a parsed topology file describes."""
     if not isinstance(spec, dict):
         raise InvalidInputError(f"expected a JSON object at the top, got {type(spec).__name__}")
-    unknown = sorted(set(spec) - _KEYS)
-    if unknown:
-        raise InvalidInputError(f"unknown key {unknown[0]!r}; expected keys among "
-                                f"{', '.join(sorted(_KEYS))}")
+    _refuse_unknown_keys(spec, _KEYS)
     if "ranks" not in spec:
         raise InvalidInputError("expected key 'ranks' (the number of ranks), got none")
     ranks = spec["ranks"]
@@ -171,10 +177,7 @@ def _links_of(spec: dict, network: Network
         where = f"'links'[{index}]: "
         if not isinstance(entry, dict):
             raise InvalidInputError(f"{where}expected an object, got {entry!r}")
-        unknown = sorted(set(entry) - _LINK_KEYS)
-        if unknown:
-            raise InvalidInputError(f"{where}unknown key {unknown[0]!r}; expected keys among "
-                                    f"{', '.join(sorted(_LINK_KEYS))}")
+        _refuse_unknown_keys(entry, _LINK_KEYS, where)
         if "between" in entry:
             ends = entry["between"]
             if "from" in entry or "to" in entry or not isinstance(ends, list) or len(ends) != 2:
