@@ -70,8 +70,8 @@ class MemoryWatch:
 
     Tracing starts when the watch is made; make it before any warm-up whose allocations should
     not count, since the first traced stretch otherwise pays tracing's own start-up. Tracing
-    slows every allocation of the process (code that allocates much ran 3-5x slower), so
-    :meth:`close` (or leaving a ``with`` block) stops it again, if this watch started it.
+    slows every allocation of the process (measured: docs/mpi.md), so :meth:`close` (or
+    leaving a ``with`` block) stops it again, if this watch started it.
     """
 
     def __init__(self) -> None:
